@@ -1,0 +1,19 @@
+// Package decoder turns the webhook callbacks of WeChat / WeCom bot-platform
+// vendors into one canonical Event.
+//
+// Three vendor dialects are understood: "wecom" (a WeCom protocol vendor whose
+// non-text content is JSON inside a JSON string), "eyun" (Eyun's raw callbacks
+// carrying WeChat's native msgType and XML content) and "dll" (a personal-WeChat
+// DLL vendor with numeric event codes). The dialect of a callback is detected
+// from its top-level keys while it is being parsed, or chosen explicitly.
+//
+// A Decoder is reusable and is not safe for concurrent use. In steady state it
+// decodes text messages of every dialect without allocating: the strings of the
+// Event it fills alias the input and the Decoder's own scratch memory, so they
+// are valid only until the next call on the same Decoder. Event.Clone makes an
+// independent copy.
+//
+// Canonical JSON (Event.AppendJSON, Decoder.AppendDecode) is produced by
+// easyjson-generated code and is the wire format shared by every wxhook engine:
+// the native decoder, the WebAssembly module run by wazero, Node.js and workerd.
+package decoder

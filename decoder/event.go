@@ -1,0 +1,369 @@
+package decoder
+
+import (
+	"github.com/mailru/easyjson"
+)
+
+
+// Event is the canonical form of one vendor callback. Its JSON field names are
+// the wxhook schema (docs/SCHEMA.md). The fixed fields are always present; the
+// kind-specific objects appear only when the kind fills them.
+//
+// An Event filled by a Decoder aliases the decoded input and the Decoder's
+// scratch memory until the next call on that Decoder; use Clone to keep it.
+type Event struct {
+	Vendor   Dialect  `json:"vendor"`
+	Kind     Kind     `json:"kind"`
+	Chat     Chat     `json:"chat"`
+	ID       string   `json:"id"`
+	DedupKey string   `json:"dedup_key"`
+	Time     int64    `json:"time"` // unix milliseconds; 0 when the vendor sent none
+	Account  string   `json:"account"`
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	Room     string   `json:"room"`
+	Self     bool     `json:"self"`
+	Text     string   `json:"text"`
+	Mentions []string `json:"mentions"`
+	FromName string   `json:"from_name,omitempty"`
+
+	Media       Media         `json:"media,omitempty"`
+	Location    Location      `json:"location,omitempty"`
+	Link        Link          `json:"link,omitempty"`
+	MiniProgram MiniProgram   `json:"mini_program,omitempty"`
+	Card        Card          `json:"card,omitempty"`
+	Quote       Quote         `json:"quote,omitempty"`
+	Transfer    Transfer      `json:"transfer,omitempty"`
+	RedPacket   RedPacket     `json:"red_packet,omitempty"`
+	History     ChatHistory   `json:"chat_history,omitempty"`
+	Pat         Pat           `json:"pat,omitempty"`
+	Recall      Recall        `json:"recall,omitempty"`
+	Friend      FriendRequest `json:"friend_request,omitempty"`
+	RoomChange  RoomChange    `json:"room_change,omitempty"`
+	RoomInfo    RoomInfo      `json:"room_info,omitempty"`
+
+	Wecom WecomFields `json:"wecom,omitempty"`
+	Eyun  EyunFields  `json:"eyun,omitempty"`
+	DLL   DLLFields   `json:"dll,omitempty"`
+
+	// Content is the vendor's content string when it was not fully
+	// understood (an appmsg type or sysmsg wxhook does not model yet).
+	Content string `json:"content,omitempty"`
+	// Problem says why an event is KindUnknown or only partly decoded.
+	Problem Problem `json:"problem,omitempty"`
+	// Raw is the whole callback, kept for KindUnknown so nothing is lost.
+	Raw easyjson.RawMessage `json:"raw,omitempty"`
+}
+
+// Media describes an image, voice, video, emoji or file attachment.
+type Media struct {
+	URL      string `json:"url,omitempty"`
+	HDURL    string `json:"hd_url,omitempty"`
+	FileID   string `json:"file_id,omitempty"`
+	AESKey   string `json:"aes_key,omitempty"`
+	AuthKey  string `json:"auth_key,omitempty"`
+	MD5      string `json:"md5,omitempty"`
+	NewMD5   string `json:"new_md5,omitempty"`
+	FileName string `json:"file_name,omitempty"`
+	FileExt  string `json:"file_ext,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	HDSize   int64  `json:"hd_size,omitempty"`
+	Width    int64  `json:"width,omitempty"`
+	Height   int64  `json:"height,omitempty"`
+	Duration int64  `json:"duration,omitempty"` // milliseconds
+	Format   string `json:"format,omitempty"`
+	CDNType  int64  `json:"cdn_type,omitempty"`
+	Encrypt  int64  `json:"encrypt,omitempty"`
+	BufID    string `json:"buf_id,omitempty"`
+	ProductID string `json:"product_id,omitempty"`
+	Thumb    Thumb  `json:"thumb,omitempty"`
+}
+
+// IsDefined reports whether any field is set (easyjson omitempty).
+func (m *Media) IsDefined() bool { return *m != Media{} }
+
+// Thumb is a preview image of a media, link or mini program.
+type Thumb struct {
+	URL    string `json:"url,omitempty"`
+	FileID string `json:"file_id,omitempty"`
+	AESKey string `json:"aes_key,omitempty"`
+	MD5    string `json:"md5,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	Width  int64  `json:"width,omitempty"`
+	Height int64  `json:"height,omitempty"`
+	Data   string `json:"data,omitempty"` // inline base64 thumbnail (eyun "img")
+}
+
+// IsDefined reports whether any field is set.
+func (t *Thumb) IsDefined() bool { return *t != Thumb{} }
+
+// Location is a shared map position.
+type Location struct {
+	Lat     float64 `json:"lat"`
+	Lng     float64 `json:"lng"`
+	Zoom    float64 `json:"zoom"`
+	Label   string  `json:"label,omitempty"`
+	POI     string  `json:"poi,omitempty"`
+	POIID   string  `json:"poi_id,omitempty"`
+	MapType string  `json:"map_type,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (l *Location) IsDefined() bool { return *l != Location{} }
+
+// Link is a shared web page (appmsg type 5, wecom Url).
+type Link struct {
+	Title    string `json:"title,omitempty"`
+	Desc     string `json:"desc,omitempty"`
+	URL      string `json:"url,omitempty"`
+	ThumbURL string `json:"thumb_url,omitempty"`
+	Source   string `json:"source,omitempty"`
+	AppID    string `json:"app_id,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (l *Link) IsDefined() bool { return *l != Link{} }
+
+// MiniProgram is a shared WeChat mini program (appmsg 33/36, wecom MiniProgram).
+type MiniProgram struct {
+	Title       string `json:"title,omitempty"`
+	AppID       string `json:"app_id,omitempty"`
+	UserName    string `json:"user_name,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+	IconURL     string `json:"icon_url,omitempty"`
+	PagePath    string `json:"page_path,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Version     int64  `json:"version,omitempty"`
+	Type        int64  `json:"type,omitempty"`
+	TodoFlag    int64  `json:"todo_flag,omitempty"`
+	Thumb       Thumb  `json:"thumb,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (m *MiniProgram) IsDefined() bool { return *m != MiniProgram{} }
+
+// Card is a shared contact (name card).
+type Card struct {
+	UserID   string `json:"user_id,omitempty"`
+	Nickname string `json:"nickname,omitempty"`
+	Alias    string `json:"alias,omitempty"`
+	Avatar   string `json:"avatar,omitempty"`
+	Sex      int64  `json:"sex,omitempty"`
+	Province string `json:"province,omitempty"`
+	City     string `json:"city,omitempty"`
+	Sign     string `json:"sign,omitempty"`
+	Ticket   string `json:"ticket,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (c *Card) IsDefined() bool { return *c != Card{} }
+
+// Quote is the message a reply quotes (appmsg type 57). The reply's own text
+// is Event.Text.
+type Quote struct {
+	ID          string `json:"id,omitempty"` // svrid, > 2^53: kept as digits
+	Type        int64  `json:"type,omitempty"`
+	From        string `json:"from,omitempty"`
+	Chat        string `json:"chat,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+	Text        string `json:"text,omitempty"`
+	Time        int64  `json:"time,omitempty"` // unix milliseconds
+	Content     string `json:"content,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (q *Quote) IsDefined() bool { return *q != Quote{} }
+
+// Transfer is a WeChat Pay transfer (appmsg type 2000).
+type Transfer struct {
+	Amount        string `json:"amount,omitempty"`
+	Memo          string `json:"memo,omitempty"`
+	TransferID    string `json:"transfer_id,omitempty"`
+	TransactionID string `json:"transaction_id,omitempty"`
+	PaySubtype    int64  `json:"pay_subtype,omitempty"`
+	BeginTime     int64  `json:"begin_time,omitempty"`   // unix milliseconds
+	InvalidTime   int64  `json:"invalid_time,omitempty"` // unix milliseconds
+	Payer         string `json:"payer,omitempty"`
+	Receiver      string `json:"receiver,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (t *Transfer) IsDefined() bool { return *t != Transfer{} }
+
+// RedPacket is a red packet (appmsg type 2001).
+type RedPacket struct {
+	Title       string `json:"title,omitempty"`
+	Wishing     string `json:"wishing,omitempty"`
+	SenderTitle string `json:"sender_title,omitempty"`
+	NativeURL   string `json:"native_url,omitempty"`
+	SceneID     string `json:"scene_id,omitempty"`
+	IconURL     string `json:"icon_url,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (r *RedPacket) IsDefined() bool { return *r != RedPacket{} }
+
+// ChatHistory is a forwarded bundle of messages (appmsg type 19).
+type ChatHistory struct {
+	Title string        `json:"title,omitempty"`
+	Desc  string        `json:"desc,omitempty"`
+	Items []HistoryItem `json:"items,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (h *ChatHistory) IsDefined() bool { return h.Title != "" || h.Desc != "" || len(h.Items) > 0 }
+
+// HistoryItem is one message inside a ChatHistory.
+type HistoryItem struct {
+	Type int64  `json:"type"`
+	Name string `json:"name,omitempty"`
+	Time string `json:"time,omitempty"` // as the vendor wrote it
+	Text string `json:"text,omitempty"`
+}
+
+// Pat is a "pat" (拍一拍) system message.
+type Pat struct {
+	From     string `json:"from,omitempty"`
+	Patted   string `json:"patted,omitempty"`
+	Chat     string `json:"chat,omitempty"`
+	Template string `json:"template,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (p *Pat) IsDefined() bool { return *p != Pat{} }
+
+// Recall says which message was withdrawn.
+type Recall struct {
+	ID      string `json:"id,omitempty"` // the recalled message's new id
+	MsgID   string `json:"msg_id,omitempty"`
+	Session string `json:"session,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (r *Recall) IsDefined() bool { return *r != Recall{} }
+
+// FriendRequest is an incoming friend request.
+type FriendRequest struct {
+	UserID   string `json:"user_id,omitempty"`
+	Nickname string `json:"nickname,omitempty"`
+	Message  string `json:"message,omitempty"`
+	V3       string `json:"v3,omitempty"`
+	V4       string `json:"v4,omitempty"`
+	Scene    int64  `json:"scene,omitempty"`
+	Avatar   string `json:"avatar,omitempty"`
+	Alias    string `json:"alias,omitempty"`
+	Sex      int64  `json:"sex,omitempty"`
+	Sign     string `json:"sign,omitempty"`
+	Province string `json:"province,omitempty"`
+	City     string `json:"city,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (f *FriendRequest) IsDefined() bool { return *f != FriendRequest{} }
+
+// RoomChange is who did what to a group's members or name.
+type RoomChange struct {
+	Actor     string   `json:"actor,omitempty"`
+	ActorName string   `json:"actor_name,omitempty"`
+	Members   []Member `json:"members,omitempty"`
+	Topic     string   `json:"topic,omitempty"`
+	Template  string   `json:"template,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (r *RoomChange) IsDefined() bool {
+	return r.Actor != "" || r.ActorName != "" || len(r.Members) > 0 || r.Topic != "" || r.Template != ""
+}
+
+// Member is a group member named by a room event.
+type Member struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// RoomInfo is a group's metadata (eyun messageType 16).
+type RoomInfo struct {
+	ID              string `json:"id,omitempty"`
+	Owner           string `json:"owner,omitempty"`
+	Description     string `json:"description,omitempty"`
+	Avatar          string `json:"avatar,omitempty"`
+	Notify          int64  `json:"notify,omitempty"`
+	Status          int64  `json:"status,omitempty"`
+	BitMask         int64  `json:"bit_mask,omitempty"`
+	AddContactScene int64  `json:"add_contact_scene,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (r *RoomInfo) IsDefined() bool { return *r != RoomInfo{} }
+
+// WecomFields carries the wecom envelope fields with no canonical home.
+type WecomFields struct {
+	Seq       string `json:"seq,omitempty"`
+	Token     string `json:"token,omitempty"`
+	RemoteID  string `json:"remote_id,omitempty"`
+	Type      string `json:"type,omitempty"`
+	EventType string `json:"event_type,omitempty"`
+	Extension string `json:"extension,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (w *WecomFields) IsDefined() bool { return *w != WecomFields{} }
+
+// EyunFields carries the eyun envelope fields with no canonical home.
+type EyunFields struct {
+	WcID        string `json:"wc_id,omitempty"`
+	WID         string `json:"w_id,omitempty"`
+	MsgID       string `json:"msg_id,omitempty"`
+	MessageType int64  `json:"message_type"`
+	MsgType     int64  `json:"msg_type,omitempty"`
+	AppMsgType  int64  `json:"appmsg_type,omitempty"`
+	MsgSource   string `json:"msg_source,omitempty"`
+	Length      int64  `json:"length,omitempty"`
+	VoiceLength int64  `json:"voice_length,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (e *EyunFields) IsDefined() bool { return *e != EyunFields{} }
+
+// DLLFields carries the dll envelope fields with no canonical home.
+type DLLFields struct {
+	Event          string `json:"event,omitempty"`
+	Description    string `json:"description,omitempty"`
+	InstanceID     string `json:"instance_id,omitempty"`
+	RobotID        string `json:"robot_id,omitempty"`
+	SendTime       int64  `json:"send_time,omitempty"`
+	LocalID        string `json:"local_id,omitempty"`
+	ServerID       string `json:"server_id,omitempty"`
+	AppInfo        string `json:"app_info,omitempty"`
+	MessageType    int64  `json:"message_type,omitempty"`
+	MessageSource  int64  `json:"message_source"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	IsPC           int64  `json:"is_pc"`
+}
+
+// IsDefined reports whether any field is set.
+func (d *DLLFields) IsDefined() bool { return *d != DLLFields{} }
+
+// Problem explains, inside an Event, what could not be understood.
+type Problem struct {
+	Code   Code   `json:"code,omitempty"`
+	Field  string `json:"field,omitempty"`
+	Offset int    `json:"offset,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (p *Problem) IsDefined() bool { return *p != Problem{} }
+
+// Reset clears ev for reuse, keeping the capacity of its slices so that a
+// reused Event does not allocate in steady state.
+func (ev *Event) Reset() {
+	mentions := ev.Mentions[:0]
+	items := ev.History.Items[:0]
+	members := ev.RoomChange.Members[:0]
+	*ev = Event{}
+	ev.Mentions = mentions
+	ev.History.Items = items
+	ev.RoomChange.Members = members
+}
