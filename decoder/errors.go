@@ -4,7 +4,6 @@ import (
 	"strconv"
 )
 
-
 // Code classifies a decoding failure. Codes are stable strings: they appear in
 // the canonical error JSON and in metrics.
 type Code string

@@ -4,7 +4,6 @@ import (
 	"github.com/mailru/easyjson"
 )
 
-
 // Event is the canonical form of one vendor callback. Its JSON field names are
 // the wxhook schema (docs/SCHEMA.md). The fixed fields are always present; the
 // kind-specific objects appear only when the kind fills them.
@@ -57,26 +56,26 @@ type Event struct {
 
 // Media describes an image, voice, video, emoji or file attachment.
 type Media struct {
-	URL      string `json:"url,omitempty"`
-	HDURL    string `json:"hd_url,omitempty"`
-	FileID   string `json:"file_id,omitempty"`
-	AESKey   string `json:"aes_key,omitempty"`
-	AuthKey  string `json:"auth_key,omitempty"`
-	MD5      string `json:"md5,omitempty"`
-	NewMD5   string `json:"new_md5,omitempty"`
-	FileName string `json:"file_name,omitempty"`
-	FileExt  string `json:"file_ext,omitempty"`
-	Size     int64  `json:"size,omitempty"`
-	HDSize   int64  `json:"hd_size,omitempty"`
-	Width    int64  `json:"width,omitempty"`
-	Height   int64  `json:"height,omitempty"`
-	Duration int64  `json:"duration,omitempty"` // milliseconds
-	Format   string `json:"format,omitempty"`
-	CDNType  int64  `json:"cdn_type,omitempty"`
-	Encrypt  int64  `json:"encrypt,omitempty"`
-	BufID    string `json:"buf_id,omitempty"`
+	URL       string `json:"url,omitempty"`
+	HDURL     string `json:"hd_url,omitempty"`
+	FileID    string `json:"file_id,omitempty"`
+	AESKey    string `json:"aes_key,omitempty"`
+	AuthKey   string `json:"auth_key,omitempty"`
+	MD5       string `json:"md5,omitempty"`
+	NewMD5    string `json:"new_md5,omitempty"`
+	FileName  string `json:"file_name,omitempty"`
+	FileExt   string `json:"file_ext,omitempty"`
+	Size      int64  `json:"size,omitempty"`
+	HDSize    int64  `json:"hd_size,omitempty"`
+	Width     int64  `json:"width,omitempty"`
+	Height    int64  `json:"height,omitempty"`
+	Duration  int64  `json:"duration,omitempty"` // milliseconds
+	Format    string `json:"format,omitempty"`
+	CDNType   int64  `json:"cdn_type,omitempty"`
+	Encrypt   int64  `json:"encrypt,omitempty"`
+	BufID     string `json:"buf_id,omitempty"`
 	ProductID string `json:"product_id,omitempty"`
-	Thumb    Thumb  `json:"thumb,omitempty"`
+	Thumb     Thumb  `json:"thumb,omitempty"`
 }
 
 // IsDefined reports whether any field is set (easyjson omitempty).
