@@ -19,11 +19,22 @@ type Meta struct {
 // Decoder decodes vendor callbacks. The zero value is ready to use. A Decoder
 // is not safe for concurrent use; keep one per goroutine (or pool them).
 type Decoder struct {
-	lex   jlexer.Lexer
-	arena []byte // unescaped strings of the current call
-	w     jwriter.Writer
-	out   []byte // canonical JSON of the current call
-	ev    Event  // used by AppendDecode
+	lex jlexer.Lexer
+	src []byte       // the callback being decoded
+	env envelope     // its top-level fields
+	sub jlexer.Lexer // for nested JSON (arrays, JSON inside strings)
+
+	// The first problem found while reading fields, and where.
+	err        *Error
+	dialect    Dialect
+	inContent  bool // reading nested content: problems are bad_content
+	contentOff int  // offset of that content string in src
+	wc         wecomContent
+	arena      []byte // unescaped strings of the current call
+	w          jwriter.Writer
+	out        []byte // canonical JSON of the current call
+	ev         Event  // used by AppendDecode
+	xml        xmlScratch
 }
 
 // Decode decodes one callback body into ev. With dialect Auto the dialect is
@@ -33,7 +44,11 @@ type Decoder struct {
 func (d *Decoder) Decode(src []byte, dialect Dialect, ev *Event) error {
 	ev.Reset()
 	d.arena = d.arena[:0]
-	if err := d.decode(src, dialect, ev); err != nil {
+	d.err, d.inContent, d.contentOff = nil, false, 0
+	err := d.decode(src, dialect, ev)
+	d.src = nil
+	if err != nil {
+		ev.Reset()
 		return err
 	}
 	return nil

@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"github.com/mailru/easyjson"
+	"github.com/mailru/easyjson/jlexer"
 )
 
 // Event is the canonical form of one vendor callback. Its JSON field names are
@@ -312,6 +313,7 @@ func (w *WecomFields) IsDefined() bool { return *w != WecomFields{} }
 // EyunFields carries the eyun envelope fields with no canonical home.
 type EyunFields struct {
 	WcID        string `json:"wc_id,omitempty"`
+	Account     string `json:"account,omitempty"` // the vendor's login account (a phone number)
 	WID         string `json:"w_id,omitempty"`
 	MsgID       string `json:"msg_id,omitempty"`
 	MessageType int64  `json:"message_type"`
@@ -365,4 +367,15 @@ func (ev *Event) Reset() {
 	ev.Mentions = mentions
 	ev.History.Items = items
 	ev.RoomChange.Members = members
+}
+
+// Clone returns a copy of ev that shares no memory with the input or the
+// Decoder that filled it. It round-trips ev through its canonical JSON, which
+// is by construction complete: the JSON is the model. (An Event built by hand
+// whose Raw is not valid JSON is cloned up to Raw.)
+func (ev *Event) Clone() *Event {
+	out := new(Event)
+	l := jlexer.Lexer{Data: ev.AppendJSON(nil)}
+	out.UnmarshalEasyJSON(&l)
+	return out
 }

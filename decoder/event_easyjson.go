@@ -2616,6 +2616,12 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out 
 			} else {
 				out.WcID = string(in.String())
 			}
+		case "account":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Account = string(in.String())
+			}
 		case "w_id":
 			if in.IsNull() {
 				in.Skip()
@@ -2683,6 +2689,16 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, i
 		first = false
 		out.RawString(prefix[1:])
 		out.String(string(in.WcID))
+	}
+	if in.Account != "" {
+		const prefix string = ",\"account\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Account))
 	}
 	if in.WID != "" {
 		const prefix string = ",\"w_id\":"

@@ -1,0 +1,305 @@
+package decoder
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mailru/easyjson/jlexer"
+)
+
+// envelope is the union of the three dialects' top-level objects, filled in
+// one pass over the input. Keys that only one dialect uses decide the dialect
+// as they are met ("strong" keys: message, event as an object → wecom; wcId,
+// messageType → eyun; event as a string → dll); keys a dialect merely tends to
+// have (seq, token, account, description, time) are a hint used when no strong
+// key is present. "data" is shared by eyun and dll: it is decoded in place
+// with the dialect known (or hinted) at that point, and decoded again from its
+// recorded span only in the rare case that a later strong key contradicts the
+// hint (eyun sorts its keys, so "account" always precedes "data").
+type envelope struct {
+	// wecom
+	seq, token val
+	msg        wecomMessage
+	hasMsg     bool
+	wev        wecomEvent
+	hasWev     bool
+	// eyun
+	wcID, account, messageType val
+	eyun                       eyunData
+	// dll
+	event, description, time val
+	dll                      dllData
+	// data as decoded: which dialect's struct holds it and its raw span
+	hasData   bool
+	dataAs    Dialect
+	dataStart int
+	dataEnd   int
+}
+
+// vote records what the keys say about the dialect.
+type vote struct {
+	strong, hint Dialect
+	conflict     bool
+	conflictKey  string
+}
+
+func (v *vote) add(d Dialect, strong bool, key string) {
+	if strong {
+		if v.strong != Auto && v.strong != d && !v.conflict {
+			v.conflict, v.conflictKey = true, key
+		}
+		if v.strong == Auto {
+			v.strong = d
+		}
+		return
+	}
+	if v.hint == Auto {
+		v.hint = d
+	}
+}
+
+func (v *vote) best() Dialect {
+	if v.strong != Auto {
+		return v.strong
+	}
+	return v.hint
+}
+
+// maxInput bounds one callback body. Vendors' largest bodies carry a base64
+// thumbnail (eyun "img") and stay far below it.
+const maxInput = 16 << 20
+
+// decode parses src into ev. It is the single entry of every dialect.
+func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
+	if len(src) > maxInput {
+		return &Error{Code: CodeTooLarge, Dialect: want, Offset: maxInput, Detail: "callback body exceeds 16 MiB"}
+	}
+	i := skipSpace(src, 0)
+	if i == len(src) {
+		return &Error{Code: CodeEmpty, Dialect: want, Offset: 0, Detail: "the body is empty"}
+	}
+	if src[i] != '{' {
+		return &Error{Code: CodeNotJSON, Dialect: want, Offset: i, Detail: "a callback is a JSON object"}
+	}
+	d.src = src
+	env := &d.env
+	*env = envelope{}
+	var v vote
+	field := ""
+
+	l := &d.lex
+	*l = jlexer.Lexer{Data: src}
+	l.Delim('{')
+	for l.Ok() && !l.IsDelim('}') {
+		key := l.UnsafeFieldName(false)
+		l.WantColon()
+		field = key
+		switch key {
+		case "seq":
+			v.add(Wecom, false, key)
+			env.seq.UnmarshalEasyJSON(l)
+		case "token":
+			v.add(Wecom, false, key)
+			env.token.UnmarshalEasyJSON(l)
+		case "message":
+			v.add(Wecom, true, key)
+			if l.IsNull() {
+				l.Skip()
+				break
+			}
+			env.msg.UnmarshalEasyJSON(l)
+			env.hasMsg = true
+		case "event":
+			if l.IsDelim('{') {
+				v.add(Wecom, true, key)
+				env.wev.UnmarshalEasyJSON(l)
+				env.hasWev = true
+			} else {
+				v.add(DLL, true, key)
+				env.event.UnmarshalEasyJSON(l)
+			}
+		case "wcId":
+			v.add(Eyun, true, key)
+			env.wcID.UnmarshalEasyJSON(l)
+		case "messageType":
+			v.add(Eyun, true, key)
+			env.messageType.UnmarshalEasyJSON(l)
+		case "account":
+			v.add(Eyun, false, key)
+			env.account.UnmarshalEasyJSON(l)
+		case "description":
+			v.add(DLL, false, key)
+			env.description.UnmarshalEasyJSON(l)
+		case "time":
+			v.add(DLL, false, key)
+			env.time.UnmarshalEasyJSON(l)
+		case "data":
+			as := want
+			if as == Auto {
+				as = v.best()
+			}
+			d.decodeData(as)
+		default:
+			l.SkipRecursive()
+		}
+		if !l.Ok() {
+			break
+		}
+		field = "" // the value was read: what follows is structure
+		l.WantComma()
+	}
+	l.Delim('}')
+	l.Consumed()
+	if err := l.Error(); err != nil {
+		return lexError(err, want, field, src, 0)
+	}
+
+	got := v.best()
+	if v.conflict {
+		return &Error{Code: CodeUnknownDialect, Dialect: want, Field: v.conflictKey, Offset: -1,
+			Detail: "the body has top-level keys of two dialects"}
+	}
+	switch {
+	case want == Auto && got == Auto:
+		return &Error{Code: CodeUnknownDialect, Offset: -1,
+			Detail: "no top-level key of wecom (message, event), eyun (wcId, messageType) or dll (event, time)"}
+	case want == Auto:
+		want = got
+	case v.strong != Auto && v.strong != want:
+		return &Error{Code: CodeWrongDialect, Dialect: want, Offset: -1,
+			Detail: "the body is a " + v.strong.String() + " callback"}
+	}
+	if env.hasData && env.dataAs != want {
+		// The data object was decoded under a hint that later keys overruled.
+		d.redecodeData(want)
+		if err := d.lex.Error(); err != nil {
+			return lexError(err, want, "data", src, env.dataStart)
+		}
+	}
+
+	ev.Vendor = want
+	var err error
+	switch want {
+	case Wecom:
+		err = d.wecom(ev)
+	case Eyun:
+		err = d.eyunEvent(ev)
+	case DLL:
+		err = d.dllEvent(ev)
+	}
+	if err != nil {
+		return err
+	}
+	if ev.Kind == KindUnknown {
+		// The raw body is embedded in the canonical JSON, so it must be valid
+		// JSON, which the lexer does not fully check in values it skips
+		// (numbers such as 000). Only unknown events pay for the check.
+		if !json.Valid(src) {
+			e := &Error{Code: CodeNotJSON, Dialect: want, Offset: -1, Detail: "the body is not valid JSON"}
+			var se *json.SyntaxError
+			if errors.As(json.Unmarshal(src, new(struct{})), &se) {
+				e.Offset = int(se.Offset)
+				e.Detail = se.Error()
+			}
+			return e
+		}
+		start := len(d.arena)
+		d.arena = appendCompact(d.arena, src[i:trimRight(src)])
+		ev.Raw = d.arena[start:len(d.arena):len(d.arena)]
+	}
+	return nil
+}
+
+// decodeData decodes the "data" value at the lexer's position as dialect as's
+// data object, recording its span for a possible second decode.
+func (d *Decoder) decodeData(as Dialect) {
+	l, env := &d.lex, &d.env
+	if l.IsNull() {
+		l.Skip()
+		return
+	}
+	env.hasData = true
+	env.dataAs = as
+	env.dataStart = l.GetPos()
+	switch as {
+	case Eyun:
+		env.eyun.UnmarshalEasyJSON(l)
+	case DLL:
+		env.dll.UnmarshalEasyJSON(l)
+	default:
+		// No dialect known yet: only keep the span.
+		l.SkipRecursive()
+	}
+	env.dataEnd = l.GetPos()
+}
+
+// redecodeData decodes the recorded data span as dialect as. Errors are left
+// in d.lex.
+func (d *Decoder) redecodeData(as Dialect) {
+	env := &d.env
+	d.lex = jlexer.Lexer{Data: d.src[env.dataStart:env.dataEnd]}
+	env.dataAs = as
+	switch as {
+	case Eyun:
+		env.eyun = eyunData{}
+		env.eyun.UnmarshalEasyJSON(&d.lex)
+	case DLL:
+		env.dll = dllData{}
+		env.dll.UnmarshalEasyJSON(&d.lex)
+	default:
+		d.lex.SkipRecursive()
+	}
+	if d.lex.Error() != nil {
+		return
+	}
+	// Errors found while decoding the span report offsets in src.
+	d.lex.Consumed()
+}
+
+// lexError turns a lexer error into an *Error naming the top-level field
+// being read and the byte offset in src (base is where the lexed span starts).
+// A value of the wrong JSON type is bad_field; anything else is a syntax
+// error, not_json.
+func lexError(err error, dialect Dialect, field string, src []byte, base int) *Error {
+	e := &Error{Code: CodeNotJSON, Dialect: dialect, Field: field, Offset: -1, Detail: err.Error()}
+	le, ok := err.(*jlexer.LexerError)
+	if !ok {
+		return e
+	}
+	e.Offset = base + le.Offset
+	e.Detail = le.Reason
+	if strings.HasPrefix(le.Reason, "expected ") && field != "" {
+		e.Code = CodeBadField
+	}
+	if e.Offset >= 0 && e.Offset <= len(src) {
+		// easyjson's own context snippet is not always taken at the offset.
+		end := min(e.Offset+24, len(src))
+		snippet := src[e.Offset:end]
+		for !utf8.Valid(snippet) && len(snippet) > 0 {
+			snippet = snippet[:len(snippet)-1]
+		}
+		if len(snippet) > 0 {
+			e.Detail += " at '" + string(snippet) + "'"
+		} else if e.Offset == len(src) {
+			e.Detail += " at end of input"
+		}
+	}
+	return e
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func trimRight(b []byte) int {
+	n := len(b)
+	for n > 0 && (b[n-1] == ' ' || b[n-1] == '\t' || b[n-1] == '\n' || b[n-1] == '\r') {
+		n--
+	}
+	return n
+}
