@@ -121,7 +121,7 @@ func (d *Decoder) dllEvent(ev *Event) error {
 	default:
 		ev.Kind = KindUnknown
 		ev.Content = content
-		ev.Problem = Problem{Field: "event", Detail: "dll event " + quoteType(code) + " is not modelled"}
+		ev.Problem = Problem{Field: "event", Detail: d.join("dll event ", quoteType(code), " is not modelled")}
 	}
 	if d.err != nil {
 		return d.err

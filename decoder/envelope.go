@@ -216,13 +216,19 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 // data object, recording its span for a possible second decode.
 func (d *Decoder) decodeData(as Dialect) {
 	l, env := &d.lex, &d.env
+	// The lexer has read the key, not yet the ':' (it consumes separators
+	// when it fetches the next token): the value starts after both.
+	start := skipSpace(d.src, l.GetPos())
+	if start < len(d.src) && d.src[start] == ':' {
+		start++
+	}
 	if l.IsNull() {
 		l.Skip()
 		return
 	}
 	env.hasData = true
 	env.dataAs = as
-	env.dataStart = l.GetPos()
+	env.dataStart = start
 	switch as {
 	case Eyun:
 		env.eyun.UnmarshalEasyJSON(l)

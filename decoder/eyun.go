@@ -141,7 +141,7 @@ func (d *Decoder) eyunKind(ev *Event, mt, msgType int64, content string, x *eyun
 	default:
 		ev.Kind = KindUnknown
 		ev.Content = content
-		ev.Problem = Problem{Field: "messageType", Detail: "eyun messageType " + d.itoa(mt) + " is not modelled"}
+		ev.Problem = Problem{Field: "messageType", Detail: d.join("eyun messageType ", d.itoa(mt), " is not modelled")}
 		return
 	}
 	ev.Kind = implied

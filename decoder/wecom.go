@@ -69,7 +69,7 @@ func (d *Decoder) wecomMessage(ev *Event) {
 	default:
 		ev.Kind = KindUnknown
 		ev.Content = text
-		ev.Problem = Problem{Field: "message.type", Detail: "wecom message type " + quoteType(typ) + " is not modelled"}
+		ev.Problem = Problem{Field: "message.type", Detail: d.join("wecom message type ", quoteType(typ), " is not modelled")}
 		return
 	}
 
@@ -178,7 +178,7 @@ func (d *Decoder) wecomEvent(ev *Event) {
 		ev.Text = d.str(p.Data, "event.payload.data")
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "event.event_type", Detail: "wecom event type " + quoteType(typ) + " is not modelled"}
+		ev.Problem = Problem{Field: "event.event_type", Detail: d.join("wecom event type ", quoteType(typ), " is not modelled")}
 	}
 	// Events carry no id; the extension blob is unique per event, and the
 	// session token identifies the account for LOGOUT, which has nothing else.
@@ -239,11 +239,21 @@ func lexReason(err error) string {
 	return err.Error()
 }
 
+// quoteType shortens a vendor's type name for a problem detail.
 func quoteType(s string) string {
 	if len(s) > 40 {
 		s = s[:40]
 	}
-	return "\"" + s + "\""
+	return s
+}
+
+// join concatenates parts into the arena (no allocation).
+func (d *Decoder) join(parts ...string) string {
+	start := len(d.arena)
+	for _, p := range parts {
+		d.arena = append(d.arena, p...)
+	}
+	return bytesToString(d.arena[start:len(d.arena):len(d.arena)])
 }
 
 // itoa formats n into the arena.
