@@ -1,6 +1,8 @@
 package decoder
 
 import (
+	"bytes"
+
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -11,7 +13,7 @@ type Meta struct {
 	Vendor Dialect
 	Kind   Kind
 	// DedupKey aliases the buffer returned by AppendDecode: it is valid as
-	// long as that buffer is. Dedup keys use only [A-Za-z0-9@._:-], so they
+	// long as that buffer is. Dedup keys use only [A-Za-z0-9@._:*+-], so they
 	// appear verbatim inside the canonical JSON.
 	DedupKey []byte
 }
@@ -104,12 +106,9 @@ func (ev *Event) meta(js []byte) Meta {
 	// "dedup_key":" is written after vendor, kind, chat and id; its value
 	// has no characters JSON escapes, so the bytes are ev.DedupKey's.
 	const field = `"dedup_key":"`
-	for i := 0; i+len(field) <= len(js); i++ {
-		if js[i] == '"' && string(js[i:i+len(field)]) == field {
-			s := i + len(field)
-			m.DedupKey = js[s : s+len(ev.DedupKey) : s+len(ev.DedupKey)]
-			break
-		}
+	if i := bytes.Index(js, []byte(field)); i >= 0 {
+		s := i + len(field)
+		m.DedupKey = js[s : s+len(ev.DedupKey) : s+len(ev.DedupKey)]
 	}
 	return m
 }

@@ -220,7 +220,7 @@ func (d *Decoder) decodeData(as Dialect) {
 	// when it fetches the next token): the value starts after both.
 	start := skipSpace(d.src, l.GetPos())
 	if start < len(d.src) && d.src[start] == ':' {
-		start++
+		start = skipSpace(d.src, start+1)
 	}
 	if l.IsNull() {
 		l.Skip()
