@@ -237,3 +237,29 @@ func TestNativeEngine(t *testing.T) {
 		t.Errorf("cancelled ctx: err = %v", err)
 	}
 }
+
+// An error outlives its input and reads back from its JSON unchanged, even
+// when the input put invalid UTF-8 in a field name (engines that run the
+// decoder elsewhere rebuild errors from that JSON).
+func TestErrorOwnsValidStrings(t *testing.T) {
+	body := []byte("{\"seq\":\"1\",\"token\":\"x\",\"message\xff: {\"id\": 1}}")
+	var d decoder.Decoder
+	var ev decoder.Event
+	err := d.Decode(body, decoder.Wecom, &ev)
+	var e *decoder.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v", err)
+	}
+	before := *e
+	for i := range body {
+		body[i] = 'x'
+	}
+	if *e != before {
+		t.Fatalf("error changed with its input: %+v -> %+v", before, *e)
+	}
+	js := e.AppendJSON(nil)
+	back, perr := decoder.ParseErrorJSON(js)
+	if perr != nil || !bytes.Equal(back.AppendJSON(nil), js) {
+		t.Fatalf("error JSON does not round-trip:\n%s\n%s", js, back.AppendJSON(nil))
+	}
+}

@@ -158,7 +158,7 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 
 	got := v.best()
 	if v.conflict {
-		return &Error{Code: CodeUnknownDialect, Dialect: want, Field: v.conflictKey, Offset: -1,
+		return &Error{Code: CodeUnknownDialect, Dialect: want, Field: ownString(v.conflictKey), Offset: -1,
 			Detail: "the body has top-level keys of two dialects"}
 	}
 	switch {
@@ -201,7 +201,7 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 			var se *json.SyntaxError
 			if errors.As(json.Unmarshal(src, new(struct{})), &se) {
 				e.Offset = int(se.Offset)
-				e.Detail = se.Error()
+				e.Detail = ownString(se.Error())
 			}
 			return e
 		}
@@ -269,7 +269,7 @@ func (d *Decoder) redecodeData(as Dialect) {
 // A value of the wrong JSON type is bad_field; anything else is a syntax
 // error, not_json.
 func lexError(err error, dialect Dialect, field string, src []byte, base int) *Error {
-	e := &Error{Code: CodeNotJSON, Dialect: dialect, Field: field, Offset: -1, Detail: err.Error()}
+	e := &Error{Code: CodeNotJSON, Dialect: dialect, Field: ownString(field), Offset: -1, Detail: err.Error()}
 	le, ok := err.(*jlexer.LexerError)
 	if !ok {
 		return e
@@ -292,7 +292,15 @@ func lexError(err error, dialect Dialect, field string, src []byte, base int) *E
 			e.Detail += " at end of input"
 		}
 	}
+	e.Detail = ownString(e.Detail)
 	return e
+}
+
+// ownString copies s, which may alias the caller's input, into memory the
+// error owns, as valid UTF-8: an error outlives the input buffer, and its
+// canonical JSON must read back to the same bytes in every engine.
+func ownString(s string) string {
+	return strings.ToValidUTF8(strings.Clone(s), "\uFFFD")
 }
 
 func skipSpace(b []byte, i int) int {

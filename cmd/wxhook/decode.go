@@ -17,10 +17,9 @@ import (
 	"github.com/wxhook/wxhook/decoder"
 )
 
-// defaultEngine is the engine `wxhook decode` uses without --engine. It is
-// meant to become "wasm" (the module Node and workerd run too) once that
-// engine is the project's reference; both give the same bytes.
-const defaultEngine = "native"
+// defaultEngine is the engine `wxhook decode` uses without --engine: "wasm",
+// the module Node and workerd run too; "native" gives the same bytes.
+const defaultEngine = "wasm"
 
 const decodeUsage = `usage: wxhook decode [--dialect auto|wecom|eyun|dll] [--engine wasm|native] [FILE…|-]
 

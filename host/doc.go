@@ -1,0 +1,15 @@
+// Package host runs wxhook's decoder as a WebAssembly module under wazero.
+//
+// The module (wxhook.wasm, built from ../wasm by build.sh and embedded here)
+// is compiled once per Engine; a bounded, channel-based pool of module
+// instances serves concurrent callers, because a wazero module instance runs
+// one call at a time. An Engine implements decoder.Engine and returns the
+// native decoder's output byte for byte: canonical JSON on success, the same
+// *decoder.Error (read back from the canonical error JSON) on failure.
+//
+// Failures of the engine itself - a trap, a cancelled or expired context, an
+// exhausted memory limit - come back as decoder.CodeInternal errors; the
+// instance that failed is closed and replaced, never reused. A context is
+// checked before each call; WithCloseOnContextDone also interrupts a call
+// in flight, at a large cost in speed (see there).
+package host

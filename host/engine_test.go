@@ -1,0 +1,362 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxhook/wxhook/decoder"
+)
+
+func newEngine(t *testing.T, opts ...Option) *Engine {
+	t.Helper()
+	e, err := New(context.Background(), append([]Option{WithCompilationCache(testCache)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	return e
+}
+
+func code(err error) decoder.Code {
+	var de *decoder.Error
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	return ""
+}
+
+func TestFixturesMatchNative(t *testing.T) {
+	e := sharedEngine(t)
+	var d decoder.Decoder
+	for _, f := range fixtures(t) {
+		want := native(t, &d, f.body, f.dialect)
+		got := viaHost(t, e, f.body, f.dialect)
+		if !got.equal(want) {
+			t.Errorf("%s (stale host/wxhook.wasm? run ./build.sh):\n wasm   %s %v %v %q\n native %s %v %v %q", f.name, got.json, got.vendor, got.kind, got.dedup, want.json, want.vendor, want.kind, want.dedup)
+		}
+	}
+}
+
+func TestAppendKeepsDstAndDedupAliases(t *testing.T) {
+	e := sharedEngine(t)
+	f := fixtures(t)
+	var src []byte
+	for _, x := range f {
+		if x.name == "wecom/seed_text_private" {
+			src = x.body
+		}
+	}
+	if src == nil {
+		t.Skip("fixture wecom/seed_text_private is missing")
+	}
+	dst := []byte("prefix:")
+	out, m, err := e.AppendDecode(context.Background(), dst, src, decoder.Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte("prefix:{")) {
+		t.Fatalf("dst not kept: %q", out)
+	}
+	if len(m.DedupKey) == 0 || !bytes.Contains(out, append(append([]byte(`"dedup_key":"`), m.DedupKey...), '"')) {
+		t.Fatalf("dedup key %q not found in %s", m.DedupKey, out)
+	}
+	// DedupKey aliases out, as decoder.Meta documents.
+	k := &m.DedupKey[0]
+	found := false
+	for i := range out {
+		if &out[i] == k {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("DedupKey does not alias the returned buffer")
+	}
+	// An error leaves dst as it was.
+	out2, _, err := e.AppendDecode(context.Background(), out, []byte("{"), decoder.Auto)
+	if code(err) != decoder.CodeNotJSON || !bytes.Equal(out2, out) {
+		t.Fatalf("error path: %v, dst changed=%v", err, !bytes.Equal(out2, out))
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	e := newEngine(t, WithMaxInput(100))
+	_, _, err := e.AppendDecode(context.Background(), nil, bytes.Repeat([]byte(" "), 101), decoder.Eyun)
+	var de *decoder.Error
+	if !errors.As(err, &de) || de.Code != decoder.CodeTooLarge || de.Dialect != decoder.Eyun {
+		t.Fatalf("got %v, want too_large for eyun", err)
+	}
+	if _, _, err := e.AppendDecode(context.Background(), nil, bytes.Repeat([]byte(" "), 100), decoder.Eyun); code(err) != decoder.CodeEmpty {
+		t.Fatalf("100 bytes of blanks: got %v, want empty", err)
+	}
+}
+
+func TestGrowsInputBuffer(t *testing.T) {
+	e := sharedEngine(t)
+	var d decoder.Decoder
+	// Larger than the guest's initial 64 KiB input buffer; a JSON string
+	// value in an unknown dialect keeps it cheap.
+	src := []byte(`{"x":"` + strings.Repeat("a", 300<<10) + `"}`)
+	for range 2 {
+		if got, want := viaHost(t, e, src, decoder.Auto), native(t, &d, src, decoder.Auto); !got.equal(want) {
+			t.Fatalf("300 KiB body: wasm %.200s, native %.200s", got.json, want.json)
+		}
+	}
+}
+
+func TestCancelledContextBeforeCall(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1))
+	src := fixtures(t)[0].body
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := e.AppendDecode(ctx, nil, src, decoder.Auto)
+	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("cancelled ctx: got %v, want an internal cancellation error", err)
+	}
+	// The instance was never entered, so it stays.
+	if s := e.Stats(); s.Discarded != 0 || s.Live != 1 || s.Created != 1 {
+		t.Fatalf("after cancel: %+v", s)
+	}
+	if _, _, err := e.AppendDecode(context.Background(), nil, src, decoder.Auto); code(err) == decoder.CodeInternal {
+		t.Fatalf("after cancel: %v", err)
+	}
+}
+
+// slowBody is a body of 6n+8 bytes the decoder needs long to read: a string
+// of n \u escapes under a key no dialect knows.
+func slowBody(n int) []byte {
+	return []byte(`{"x":"` + strings.Repeat(`\u00e9`, n) + `"}`)
+}
+
+func TestDeadlineStopsRunningCall(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1), WithMaxInput(64<<20), WithCloseOnContextDone(true))
+	src := slowBody(2 << 20) // 12 MiB
+	start := time.Now()
+	if _, _, err := e.AppendDecode(context.Background(), nil, src, decoder.Auto); code(err) == decoder.CodeInternal {
+		t.Fatal(err)
+	}
+	full := time.Since(start)
+	if full < 20*time.Millisecond {
+		t.Skipf("decoding the slow body took only %v: too fast to cancel reliably", full)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), full/5)
+	defer cancel()
+	start = time.Now()
+	_, _, err := e.AppendDecode(ctx, nil, src, decoder.Auto)
+	took := time.Since(start)
+	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("deadline %v (full call %v): got %v after %v, want an internal deadline error", full/5, full, err, took)
+	}
+	if s := e.Stats(); s.Discarded != 1 || s.Live != 0 {
+		t.Fatalf("stats %+v, want the cancelled instance discarded", s)
+	}
+	t.Logf("full call %v; cancelled after %v", full, took)
+	if _, _, err := e.AppendDecode(context.Background(), nil, []byte(`{}`), decoder.Auto); code(err) == decoder.CodeInternal {
+		t.Fatalf("after cancellation: %v", err)
+	}
+	if s := e.Stats(); s.Created != 2 || s.Live != 1 {
+		t.Fatalf("stats %+v, want a fresh instance", s)
+	}
+}
+
+func TestPoolBoundUnderConcurrency(t *testing.T) {
+	const max = 2
+	e := newEngine(t, WithMaxInstances(max))
+	fs := fixtures(t)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var peak int
+	var mu sync.Mutex
+	go func() { // sample Live while the callers run
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if l := e.Stats().Live; l > peak {
+				mu.Lock()
+				peak = l
+				mu.Unlock()
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	for g := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var d decoder.Decoder
+			for i := range 20 {
+				f := fs[(g*7+i)%len(fs)]
+				out, m, err := e.AppendDecode(context.Background(), nil, f.body, f.dialect)
+				if code(err) == decoder.CodeInternal {
+					t.Error(err)
+					return
+				}
+				if got, want := toResult(t, out, m, err), native(t, &d, f.body, f.dialect); !got.equal(want) {
+					t.Errorf("%s: concurrent result differs", f.name)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	s := e.Stats()
+	mu.Lock()
+	defer mu.Unlock()
+	if s.Created > max || peak > max || s.Live > max {
+		t.Fatalf("bound %d broken: %+v, peak live %d", max, s, peak)
+	}
+	if s.Idle != s.Live {
+		t.Fatalf("instances not returned: %+v", s)
+	}
+}
+
+func TestWaitForInstanceHonoursContext(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1))
+	inst, err := e.acquire(context.Background()) // hold the only instance
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, _, err = e.AppendDecode(ctx, nil, []byte(`{}`), decoder.Auto)
+	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("waiting past the deadline: got %v", err)
+	}
+	if s := e.Stats(); s.Created != 1 || s.Live != 1 {
+		t.Fatalf("a waiter must not start an instance beyond the bound: %+v", s)
+	}
+	e.release(inst)
+	if _, _, err := e.AppendDecode(context.Background(), nil, []byte(`{}`), decoder.Auto); code(err) == decoder.CodeInternal {
+		t.Fatal(err)
+	}
+}
+
+// recordHandler keeps the messages and attributes logged through it.
+type recordHandler struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.Attrs(func(a slog.Attr) bool {
+		h.lines = append(h.lines, a.Value.String())
+		return true
+	})
+	return nil
+}
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestMemoryLimit(t *testing.T) {
+	// Too small for the Go runtime to start: New must fail, not hang.
+	if e, err := New(context.Background(), WithCompilationCache(testCache), WithMemoryLimitPages(8)); err == nil {
+		e.Close(context.Background())
+		t.Fatal("New succeeded with an 8-page (512 KiB) memory limit")
+	}
+
+	h := &recordHandler{}
+	const pages = 256 // 16 MiB
+	e := newEngine(t, WithMaxInstances(1), WithMemoryLimitPages(pages), WithMaxInput(64<<20), WithLogger(slog.New(h)))
+	// A 20 MiB body cannot fit in a 16 MiB memory: the guest runs out of
+	// memory, the call fails as internal and the instance is replaced.
+	_, _, err := e.AppendDecode(context.Background(), nil, slowBody(20<<20/6), decoder.Auto)
+	if code(err) != decoder.CodeInternal {
+		t.Fatalf("body over the memory limit: got %v, want internal", err)
+	}
+	if s := e.Stats(); s.Discarded != 1 {
+		t.Fatalf("stats %+v, want the failed instance discarded", s)
+	}
+	if _, _, err := e.AppendDecode(context.Background(), nil, []byte(`{}`), decoder.Auto); code(err) == decoder.CodeInternal {
+		t.Fatalf("after replacement: %v", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !strings.Contains(strings.Join(h.lines, "\n"), "out of memory") {
+		t.Errorf("guest stderr did not reach the logger; got %q", h.lines)
+	}
+}
+
+func TestClose(t *testing.T) {
+	e, err := New(context.Background(), WithCompilationCache(testCache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.AppendDecode(context.Background(), nil, []byte(`{}`), decoder.Auto); code(err) != decoder.CodeInternal {
+		t.Fatalf("after Close: got %v, want internal", err)
+	}
+	if err := e.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestAllocs pins the host's allocations per successful call: none of its
+// own; with interruption on, wazero's per-call context watcher adds 3.
+func TestAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		interrupt bool
+		want      float64
+	}{{"interruptible", true, 3}, {"uninterruptible", false, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, WithMaxInstances(1), WithCloseOnContextDone(tc.interrupt))
+			checked := 0
+			for _, f := range fixtures(t) {
+				if f.dialect == decoder.Auto || !strings.Contains(f.name, "text") {
+					continue
+				}
+				dst := make([]byte, 0, 64<<10)
+				ctx := context.Background()
+				if _, _, err := e.AppendDecode(ctx, dst, f.body, f.dialect); err != nil {
+					continue // only successful calls are promised this
+				}
+				checked++
+				n := testing.AllocsPerRun(100, func() {
+					if _, _, err := e.AppendDecode(ctx, dst[:0], f.body, f.dialect); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if n != tc.want {
+					t.Errorf("%s: %v allocs per call, want %v", f.name, n, tc.want)
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no text fixture decoded successfully")
+			}
+		})
+	}
+}
+
+// TestInstanceFootprint bounds the linear memory of a warm instance: after
+// every fixture and the parity corpus's first payloads it must stay under
+// 16 MiB, so that a pool of GOMAXPROCS instances stays small.
+func TestInstanceFootprint(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1))
+	inst := <-e.idle
+	cold := inst.mem.Size()
+	e.idle <- inst
+	for _, p := range parityPayloads(t)[:3000] {
+		e.AppendDecode(context.Background(), nil, p.body, p.dialect)
+	}
+	inst = <-e.idle
+	warm := inst.mem.Size()
+	e.idle <- inst
+	t.Logf("linear memory per instance: %d pages (%.1f MiB) after start, %d pages (%.1f MiB) warm",
+		cold/65536, float64(cold)/(1<<20), warm/65536, float64(warm)/(1<<20))
+	if warm > 16<<20 {
+		t.Fatalf("warm instance uses %d bytes of linear memory, want < 16 MiB", warm)
+	}
+}

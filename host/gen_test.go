@@ -1,0 +1,267 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wxhook/wxhook/decoder"
+)
+
+// payload is one body to decode with one dialect.
+type payload struct {
+	name    string
+	dialect decoder.Dialect
+	body    []byte
+}
+
+// fuzzCorpus returns every []byte value of every entry under
+// testdata/fuzz/*/ (the Go fuzzing corpus format), decoded with every
+// dialect. Entries with no []byte value are skipped.
+func fuzzCorpus(t testing.TB) []payload {
+	t.Helper()
+	paths, _ := filepath.Glob("testdata/fuzz/*/*")
+	var ps []payload
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		if len(lines) == 0 || lines[0] != "go test fuzz v1" {
+			continue
+		}
+		for _, l := range lines[1:] {
+			l = strings.TrimSpace(l)
+			if !strings.HasPrefix(l, "[]byte(") || !strings.HasSuffix(l, ")") {
+				continue
+			}
+			s, err := strconv.Unquote(l[len("[]byte(") : len(l)-1])
+			if err != nil {
+				t.Errorf("%s: unreadable []byte value: %v", p, err)
+				continue
+			}
+			rel, _ := filepath.Rel("testdata/fuzz", p)
+			for d := decoder.Auto; d <= decoder.DLL; d++ {
+				ps = append(ps, payload{name: rel + "@" + d.String(), dialect: d, body: []byte(s)})
+			}
+		}
+	}
+	return ps
+}
+
+// generate returns n deterministic mutations of the fixtures: the same seed
+// always gives the same payloads, so a failure is reproducible by name.
+func generate(fs []fixture, n int, seed uint64) []payload {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	ps := make([]payload, 0, n)
+	for i := 0; len(ps) < n; i++ {
+		f := fs[r.IntN(len(fs))]
+		body, how := mutate(r, f.body, fs)
+		d := f.dialect
+		switch x := r.IntN(20); {
+		case x < 5:
+			d = decoder.Auto
+		case x < 8:
+			d = decoder.Dialect(r.IntN(4))
+		}
+		ps = append(ps, payload{name: "gen#" + strconv.Itoa(i) + ":" + f.name + ":" + how + "@" + d.String(), dialect: d, body: body})
+	}
+	return ps
+}
+
+// tokens are inserted at random places: JSON syntax, numbers beyond int64
+// and float64, escapes of odd code points, XML fragments, raw bad UTF-8.
+var tokens = []string{
+	`"`, `\`, `{`, `}`, `[`, `]`, `,`, `:`, `null`, `true`, `-0`, `1e309`, `-1`,
+	`99999999999999999999999`, `18446744073709551616`, `9223372036854775808`, `2006476515498498487`,
+	`\u0000`, `\ud800`, `\udc00\ud800`, `\u2005`, `\u202e`, `\ufeff`, `\"`, `\\`, `\/`, `\x`,
+	"\xff", "\xc3", "\xed\xa0\x80", "\xef\xbb\xbf", "😀", "\u2005", "\x00",
+	`<`, `>`, `&`, `&amp;`, `&#0;`, `&bogus;`, `<msg>`, `</msg>`, `<![CDATA[`, `]]>`, `-->`, `<!--`,
+	`<appmsg><type>57</type>`, `<?xml version="1.0"?>`, `wxid_a:\n`,
+}
+
+// mutate applies one or two mutations and names them.
+func mutate(r *rand.Rand, src []byte, fs []fixture) ([]byte, string) {
+	b := append([]byte(nil), src...)
+	var names []string
+	for k := 1 + r.IntN(4)/3; k > 0; k-- { // mostly one mutation: keep many bodies decodable
+		var how string
+		b, how = mutateOnce(r, b, fs)
+		names = append(names, how)
+	}
+	return b, strings.Join(names, "+")
+}
+
+func mutateOnce(r *rand.Rand, b []byte, fs []fixture) ([]byte, string) {
+	if len(b) == 0 {
+		return []byte(tokens[r.IntN(len(tokens))]), "token"
+	}
+	switch r.IntN(18) { // byte-level mutations in 5 of 18 cases, structural ones otherwise
+	case 0:
+		return b[:r.IntN(len(b))], "truncate"
+	case 1:
+		i := r.IntN(len(b))
+		const set = "\"\\{}[],:0<>&\x00\xff\xc3 a9"
+		b[i] = set[r.IntN(len(set))]
+		return b, "byte"
+	case 2:
+		i := r.IntN(len(b))
+		j := i + r.IntN(min(len(b)-i, 64)+1)
+		return append(b[:i:i], b[j:]...), "cut"
+	case 3:
+		i := r.IntN(len(b) + 1)
+		t := tokens[r.IntN(len(tokens))]
+		return append(append(append([]byte(nil), b[:i]...), t...), b[i:]...), "insert"
+	case 4:
+		o := fs[r.IntN(len(fs))].body
+		return append(append([]byte(nil), b[:r.IntN(len(b)+1)]...), o[r.IntN(len(o)+1):]...), "splice"
+	}
+	// Structural mutations on the parsed document.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		i := r.IntN(len(b) + 1)
+		return append(append(append([]byte(nil), b[:i]...), tokens[r.IntN(len(tokens))]...), b[i:]...), "insert"
+	}
+	var slots []slot
+	collect(func() any { return doc }, func(v any) { doc = v }, &slots)
+	sl := slots[r.IntN(len(slots))]
+	how := "json"
+	switch r.IntN(7) {
+	case 0: // wrong type
+		how = "wrongtype"
+		switch v := sl.get().(type) {
+		case string:
+			sl.set([]any{v})
+		case json.Number:
+			sl.set(string(v))
+		case map[string]any:
+			sl.set("{}")
+		case []any:
+			sl.set(map[string]any{"0": v})
+		default:
+			sl.set(json.Number("0"))
+		}
+	case 1: // huge or odd numbers, as numbers and as strings
+		how = "hugeid"
+		nums := []string{"123456789012345678901234567890", "-9223372036854775809", "18446744073709551615",
+			"1.5e300", "0.000001", "-0", "1E2", "2006476515498498487", "9007199254740993"}
+		s := nums[r.IntN(len(nums))]
+		if r.IntN(2) == 0 {
+			sl.set(json.Number(s))
+		} else {
+			sl.set(s)
+		}
+	case 2: // odd unicode
+		how = "unicode"
+		odd := []string{"\u2005", "\u202e", "\ufeff", "😀👨‍👩‍👧", "\u0000", "a\u2028b", "e\u0301", "\U0010ffff", "文本"}
+		s, _ := sl.get().(string)
+		sl.set(s + odd[r.IntN(len(odd))])
+	case 3: // deep nesting
+		how = "deep"
+		n := 1 + r.IntN(3000)
+		opener, closer := "[", "]"
+		if r.IntN(2) == 0 {
+			opener, closer = `{"a":`, "}"
+		}
+		sl.set(json.RawMessage(strings.Repeat(opener, n) + "1" + strings.Repeat(closer, n)))
+	case 4: // null or drop
+		how = "null"
+		sl.set(nil)
+	default: // broken XML inside any XML-looking string, else a key change
+		how = "xml"
+		if !breakXML(r, slots) {
+			how = "key"
+			if m, ok := doc.(map[string]any); ok {
+				for k, v := range m {
+					delete(m, k)
+					m[k+"_"] = v
+					break
+				}
+			}
+		}
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return b, how + "(unencodable)"
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), how
+}
+
+// slot is one value of a parsed document that a mutation may replace.
+type slot struct {
+	get func() any
+	set func(any)
+}
+
+// collect records every value of the document (the root included).
+func collect(get func() any, set func(any), out *[]slot) {
+	*out = append(*out, slot{get, set})
+	switch x := get().(type) {
+	case map[string]any:
+		for k := range x {
+			collect(func() any { return x[k] }, func(v any) { x[k] = v }, out)
+		}
+	case []any:
+		for i := range x {
+			collect(func() any { return x[i] }, func(v any) { x[i] = v }, out)
+		}
+	}
+}
+
+// breakXML damages one string of the document that holds XML; it reports
+// false when there is none.
+func breakXML(r *rand.Rand, slots []slot) bool {
+	var xs []slot
+	for _, s := range slots {
+		if v, ok := s.get().(string); ok && strings.Contains(v, "<") {
+			xs = append(xs, s)
+		}
+	}
+	if len(xs) == 0 {
+		return false
+	}
+	s := xs[r.IntN(len(xs))]
+	v := s.get().(string)
+	switch r.IntN(8) {
+	case 0: // truncated
+		v = v[:r.IntN(len(v))]
+	case 1: // a closing tag lost
+		if i := strings.Index(v, "</"); i >= 0 {
+			if j := strings.IndexByte(v[i:], '>'); j >= 0 {
+				v = v[:i] + v[i+j+1:]
+			}
+		}
+	case 2: // stray comment end, as real payloads have
+		i := r.IntN(len(v) + 1)
+		v = v[:i] + " -->" + v[i:]
+	case 3: // attribute quotes broken
+		v = strings.Replace(v, `="`, `= '`, 1+r.IntN(3))
+	case 4: // a CDATA section opened and never closed
+		i := r.IntN(len(v) + 1)
+		v = v[:i] + "<![CDATA[" + v[i:]
+	case 5: // bad entities
+		v = strings.Replace(v, "&", "&bogus;&#xffffff;", -1) + "&lt"
+	case 6: // elements duplicated (a subtree repeated)
+		i, j := r.IntN(len(v)+1), r.IntN(len(v)+1)
+		if i > j {
+			i, j = j, i
+		}
+		v = v[:j] + v[i:j] + v[j:]
+	default: // XML escaped inside XML, deeper
+		v = "<msg><appmsg><type>57</type><refermsg><content>" +
+			strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(v) +
+			"</content></refermsg></appmsg></msg>"
+	}
+	s.set(v)
+	return true
+}

@@ -1,0 +1,82 @@
+// node-runner.mjs streams callback bodies through one wxhook module instance,
+// so a Go test can push 10,000+ payloads through a single node process.
+//
+//   node node-runner.mjs [--wasi=node|minimal] [path/to/wxhook.wasm]
+//
+// stdin:  frames of  u32 LE body length | u8 dialect (0 auto, 1 wecom, 2 eyun, 3 dll) | body
+// stdout: frames of  u32 LE n | u8 status (0 event, 1 error) | u8 vendor | u8 kind |
+//                    u32 LE dedup offset | u32 LE dedup length | json (n-11 bytes)
+// The guest's own stdout and stderr go to this process's stderr, never into the
+// frames. Exit status 0 at end of input; 1 on a malformed frame or a guest failure.
+import { readFileSync } from "node:fs";
+import { WASI } from "node:wasi";
+import { fileURLToPath } from "node:url";
+import { webcrypto } from "node:crypto";
+import { load, minimalWASI } from "./wxhook.mjs";
+
+// minimalWASI uses the Web Crypto global, as edge runtimes have it; Node
+// before 19 keeps it in node:crypto only.
+globalThis.crypto ??= webcrypto;
+
+let wasiKind = "node";
+let path = fileURLToPath(new URL("../../host/wxhook.wasm", import.meta.url));
+for (const a of process.argv.slice(2)) {
+  if (a.startsWith("--wasi=")) wasiKind = a.slice(7);
+  else path = a;
+}
+
+const bytes = readFileSync(path);
+let wx;
+if (wasiKind === "node") {
+  const wasi = new WASI({ version: "preview1", args: [], env: {}, stdout: 2, stderr: 2, returnOnExit: false });
+  // wasiImport rather than getImportObject(): the latter is missing from older Node releases.
+  wx = await load(bytes, { imports: { wasi_snapshot_preview1: wasi.wasiImport }, start: (i) => wasi.initialize(i) });
+} else if (wasiKind === "minimal") {
+  const shim = minimalWASI({ log: (line) => process.stderr.write(line + "\n") });
+  wx = await load(bytes, { imports: shim.imports, start: shim.start });
+} else {
+  process.stderr.write(`node-runner: unknown --wasi=${wasiKind}\n`);
+  process.exit(2);
+}
+
+let buf = Buffer.alloc(0);
+const HEAD = 11;
+
+function handle(chunk) {
+  buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+  const outs = [];
+  let off = 0;
+  while (buf.length - off >= 5) {
+    const n = buf.readUInt32LE(off);
+    if (buf.length - off < 5 + n) break;
+    const dialect = buf[off + 4];
+    const body = buf.subarray(off + 5, off + 5 + n);
+    off += 5 + n;
+    const r = wx.decode(body, dialect);
+    const head = Buffer.alloc(4 + HEAD);
+    head.writeUInt32LE(HEAD + r.json.length, 0);
+    head[4] = r.ok ? 0 : 1;
+    head[5] = r.vendorCode;
+    head[6] = r.kindCode;
+    head.writeUInt32LE(r.ok ? r.dedupKey.byteOffset - r.json.byteOffset : 0, 7);
+    head.writeUInt32LE(r.dedupKey.length, 11);
+    outs.push(head, r.json);
+  }
+  buf = buf.subarray(off);
+  if (outs.length) process.stdout.write(Buffer.concat(outs));
+}
+
+process.stdin.on("data", (chunk) => {
+  try {
+    handle(chunk);
+  } catch (e) {
+    process.stderr.write(`node-runner: ${e.stack ?? e}\n`);
+    process.exit(1);
+  }
+});
+process.stdin.on("end", () => {
+  if (buf.length) {
+    process.stderr.write(`node-runner: ${buf.length} bytes of a truncated frame at end of input\n`);
+    process.exit(1);
+  }
+});

@@ -1,0 +1,166 @@
+// wxhook.mjs loads wxhook's WebAssembly module (host/wxhook.wasm) in any
+// JavaScript runtime with WebAssembly: Node (with node:wasi) or an edge runtime
+// such as workerd (with minimalWASI below). It speaks ABI version 1 of
+// wasm/ABI.md; the output bytes are the native decoder's, byte for byte.
+//
+//   import { load, minimalWASI } from "./wxhook.mjs";
+//   // Node:
+//   const wasi = new WASI({ version: "preview1" });
+//   const wx = await load(bytes, { imports: { wasi_snapshot_preview1: wasi.wasiImport }, start: (i) => wasi.initialize(i) });
+//   // edge:
+//   const shim = minimalWASI();
+//   const wx = await load(module, { imports: shim.imports, start: shim.start });
+//   const r = wx.decode(body, "auto"); // {ok, json, vendor, kind, dedupKey}
+
+export const ABI_VERSION = 1;
+
+export const DIALECTS = ["auto", "wecom", "eyun", "dll"];
+
+// Canonical kind names, indexed by decoder.Kind (decoder/dialect.go).
+export const KINDS = [
+  "unknown", "text", "image", "voice", "video", "emoji", "location", "link", "file",
+  "mini_program", "contact_card", "chat_history", "transfer", "red_packet", "quote", "pat",
+  "recall", "system", "friend_request", "friend_deleted", "contact_update", "room_join",
+  "room_leave", "room_topic", "room_info", "room_enter", "login", "logout", "offline",
+];
+
+const STATUS_OK = 0;
+const STATUS_ERROR = 1;
+
+// load instantiates the module and runs its _initialize.
+//   source:  a WebAssembly.Module, or the module's bytes
+//   imports: an import object providing wasi_snapshot_preview1
+//   start:   optional function(instance) that initializes the reactor; node:wasi
+//            needs wasi.initialize(instance) (it also binds the memory). Without
+//            it, instance.exports._initialize() is called directly.
+export async function load(source, { imports, start } = {}) {
+  if (!imports) throw new TypeError("wxhook: load needs an import object with wasi_snapshot_preview1");
+  const instance = source instanceof WebAssembly.Module
+    ? await WebAssembly.instantiate(source, imports)
+    : (await WebAssembly.instantiate(source, imports)).instance;
+  if (start) start(instance);
+  else instance.exports._initialize();
+  return new Decoder(instance);
+}
+
+// Decoder wraps one instance. Like the instance itself it runs one call at a
+// time; the returned json is a copy, owned by the caller.
+export class Decoder {
+  constructor(instance) {
+    const x = instance.exports;
+    this.exports = x;
+    this.memory = x.memory;
+    const v = x.wxhook_abi_version();
+    if (v !== ABI_VERSION) throw new Error(`wxhook: module speaks ABI ${v}, loader ${ABI_VERSION}`);
+    this.hdr = x.wxhook_header();
+    this.#readInput();
+  }
+
+  #view() {
+    // Re-read after every call: the guest may grow its memory, which
+    // detaches earlier views.
+    return new DataView(this.memory.buffer);
+  }
+
+  #readInput() {
+    const v = this.#view();
+    this.inPtr = v.getUint32(this.hdr + 24, true);
+    this.inCap = v.getUint32(this.hdr + 28, true);
+  }
+
+  // decode decodes one callback body (Uint8Array). dialect is a name of
+  // DIALECTS or its index. Returns {ok, json, vendor, kind, dedupKey}: json is
+  // the canonical event JSON (ok) or canonical error JSON (!ok) as bytes;
+  // vendor and kind are names; dedupKey is a subarray of json ("" on errors).
+  decode(bytes, dialect = 0) {
+    const d = typeof dialect === "number" ? dialect : DIALECTS.indexOf(dialect);
+    if (d < 0) throw new TypeError(`wxhook: unknown dialect ${dialect}`);
+    const n = bytes.length;
+    if (n > this.inCap) {
+      if (this.exports.wxhook_input(n) === 0) throw new RangeError(`wxhook: guest refused ${n} input bytes`);
+      this.#readInput();
+    }
+    new Uint8Array(this.memory.buffer, this.inPtr, n).set(bytes);
+    const status = this.exports.wxhook_decode(this.inPtr, n, d) >>> 0;
+    const v = this.#view();
+    const h = this.hdr;
+    const outPtr = v.getUint32(h, true);
+    const outLen = v.getUint32(h + 4, true);
+    const json = new Uint8Array(this.memory.buffer.slice(outPtr, outPtr + outLen));
+    if (status === STATUS_OK) {
+      const off = v.getUint32(h + 8, true);
+      const len = v.getUint32(h + 12, true);
+      return {
+        ok: true,
+        json,
+        vendor: DIALECTS[v.getUint8(h + 16)] ?? "auto",
+        kind: KINDS[v.getUint8(h + 17)] ?? "unknown",
+        vendorCode: v.getUint8(h + 16),
+        kindCode: v.getUint8(h + 17),
+        dedupKey: json.subarray(off, off + len),
+      };
+    }
+    if (status === STATUS_ERROR) {
+      return { ok: false, json, vendor: DIALECTS[d] ?? "auto", kind: "unknown", vendorCode: 0, kindCode: 0, dedupKey: json.subarray(0, 0) };
+    }
+    throw new Error(`wxhook: guest status ${status}`);
+  }
+}
+
+// minimalWASI is a small wasi_snapshot_preview1 for runtimes without one
+// (workerd): the Go runtime needs clocks, randomness, stderr and proc_exit;
+// everything touching files answers EBADF/ENOSYS. stderr lines go to log.
+export function minimalWASI({ log = (line) => console.error(line) } = {}) {
+  let memory;
+  const ESUCCESS = 0, EBADF = 8, ENOSYS = 52;
+  const dec = new TextDecoder();
+  let pending = "";
+  const mem = () => new DataView(memory.buffer);
+  const wasi = {
+    args_sizes_get(argc, size) { const v = mem(); v.setUint32(argc, 0, true); v.setUint32(size, 0, true); return ESUCCESS; },
+    args_get() { return ESUCCESS; },
+    environ_sizes_get(cnt, size) { const v = mem(); v.setUint32(cnt, 0, true); v.setUint32(size, 0, true); return ESUCCESS; },
+    environ_get() { return ESUCCESS; },
+    clock_time_get(id, _precision, out) {
+      const ns = id === 0
+        ? BigInt(Date.now()) * 1000000n
+        : BigInt(Math.round((globalThis.performance?.now() ?? Date.now()) * 1e6));
+      mem().setBigUint64(out, ns, true);
+      return ESUCCESS;
+    },
+    random_get(ptr, len) {
+      const b = new Uint8Array(memory.buffer, ptr, len);
+      for (let i = 0; i < len; i += 65536) crypto.getRandomValues(b.subarray(i, Math.min(len, i + 65536)));
+      return ESUCCESS;
+    },
+    fd_write(fd, iovs, iovsLen, nwritten) {
+      if (fd !== 1 && fd !== 2) return EBADF;
+      const v = mem();
+      let total = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const p = v.getUint32(iovs + 8 * i, true), l = v.getUint32(iovs + 8 * i + 4, true);
+        pending += dec.decode(new Uint8Array(memory.buffer, p, l), { stream: true });
+        total += l;
+      }
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) { log(pending.slice(0, nl)); pending = pending.slice(nl + 1); }
+      v.setUint32(nwritten, total, true);
+      return ESUCCESS;
+    },
+    fd_read() { return EBADF; },
+    fd_close() { return EBADF; },
+    fd_fdstat_get() { return EBADF; },
+    fd_fdstat_set_flags() { return EBADF; },
+    fd_prestat_get() { return EBADF; },
+    fd_prestat_dir_name() { return EBADF; },
+    path_open() { return ENOSYS; },
+    path_filestat_get() { return ENOSYS; },
+    poll_oneoff() { return ENOSYS; },
+    sched_yield() { return ESUCCESS; },
+    proc_exit(code) { throw new Error(`wxhook: guest exited with code ${code}`); },
+  };
+  return {
+    imports: { wasi_snapshot_preview1: wasi },
+    start(instance) { memory = instance.exports.memory; instance.exports._initialize(); },
+  };
+}
