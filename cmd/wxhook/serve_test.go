@@ -1,0 +1,411 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wxhook/wxhook/decoder"
+)
+
+func TestParseServeEnvAndFlags(t *testing.T) {
+	env := map[string]string{
+		"WXHOOK_ADDR":          "127.0.0.1:9999",
+		"WXHOOK_SECRET":        "from-env",
+		"WXHOOK_MAX_BODY":      "2MiB",
+		"WXHOOK_ALLOW_ACCOUNT": "a, b",
+		"WXHOOK_SINK":          "file:/tmp/x",
+	}
+	c, err := parseServe([]string{"--secret", "from-flag", "--allow-account", "c"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "127.0.0.1:9999" || c.secret != "from-flag" || c.maxBody != 2<<20 || c.sink != "file:/tmp/x" ||
+		strings.Join(c.allow, ",") != "a,b,c" || c.engine != "wasm" || c.dedup != "memory" {
+		t.Fatalf("config %+v", c)
+	}
+	if _, err := parseServe(nil, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("no secret and not insecure accepted")
+	}
+	if _, err := parseServe([]string{"--insecure", "--max-body", "lots"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("bad --max-body accepted")
+	}
+	if _, err := parseServe(nil, func(k string) string {
+		return map[string]string{"WXHOOK_INSECURE": "maybe"}[k]
+	}, io.Discard); err == nil {
+		t.Fatal("bad WXHOOK_INSECURE accepted")
+	}
+	c, err = parseServe([]string{"--insecure"}, func(string) string { return "" }, io.Discard)
+	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	if got := redactURL("redis://:pw@host:6379/0"); got != "redis://_@host:6379/0" {
+		t.Fatal(got)
+	}
+	if got := redactURL("stdout"); got != "stdout" {
+		t.Fatal(got)
+	}
+}
+
+func metric(b []byte, name string) string {
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// --- crash test ------------------------------------------------------------
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	url    string
+}
+
+func startWorker(t *testing.T, bin string, port int, args ...string) *proc {
+	t.Helper()
+	p := &proc{stderr: &bytes.Buffer{}, url: "http://127.0.0.1:" + strconv.Itoa(port)}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--log-format", "text"}, args...)...)
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(p.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return p
+		}
+		if time.Now().After(deadline) {
+			p.cmd.Process.Kill()
+			t.Fatalf("worker did not start: %s", p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// variants makes n distinct callbacks from real fixtures by rewriting the
+// id their dedup key is built from, with that key (computed by the decoder,
+// as the worker will).
+func variants(t *testing.T, n int) (bodies [][]byte, keys []string) {
+	t.Helper()
+	type tmpl struct{ dialect, name, id string }
+	tmpls := []tmpl{
+		{"eyun", "seed_text_private", "769189154845429899"},
+		{"dll", "text_private", "4716294419932188235"},
+		{"wecom", "seed_text_private", "1000423"},
+	}
+	eng := decoder.NewEngine()
+	seen := map[string]bool{}
+	for i := 0; len(bodies) < n; i++ {
+		tp := tmpls[i%len(tmpls)]
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "callbacks", tp.dialect, tp.name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := tp.id[:len(tp.id)-5] + fmt.Sprintf("%05d", i)
+		b = bytes.Replace(b, []byte(tp.id), []byte(id), 1)
+		d, _ := decoder.ParseDialect(tp.dialect)
+		_, m, err := eng.AppendDecode(context.Background(), nil, b, d)
+		if err != nil {
+			t.Fatalf("variant %d: %v", i, err)
+		}
+		k := string(m.DedupKey)
+		if k == "" || seen[k] {
+			t.Fatalf("variant %d: key %q not distinct", i, k)
+		}
+		seen[k] = true
+		bodies, keys = append(bodies, b), append(keys, k)
+	}
+	return bodies, keys
+}
+
+var dialectOf = []string{"eyun", "dll", "wecom"}
+
+func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wxhook")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const n = 300
+	bodies, keys := variants(t, n)
+	downPort, workerPort := freePort(t), freePort(t)
+	args := []string{"--insecure", "--engine", "native", "--sink", fmt.Sprintf("http://127.0.0.1:%d/", downPort),
+		"--data-dir", filepath.Join(tmp, "data"), "--forward-max-backoff", "300ms"}
+
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	post := func(url string, i int) bool {
+		resp, err := http.Post(url+"/hook/"+dialectOf[i%3], "application/json", bytes.NewReader(bodies[i]))
+		if err != nil {
+			return false // killed mid-request: not acknowledged
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 && string(b) == "{}" {
+			mu.Lock()
+			acked[keys[i]] = true
+			mu.Unlock()
+			return true
+		}
+		return false
+	}
+
+	// Phase 1: downstream down, 4 clients post the first 200 events plus a
+	// replay of every 4th one; the worker is killed -9 in the middle.
+	w := startWorker(t, bin, workerPort, args...)
+	var wg sync.WaitGroup
+	var posted sync.WaitGroup
+	posted.Add(100)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < 200; i += 4 {
+				post(w.url, i)
+				if i%4 == 0 {
+					post(w.url, i) // vendor replay
+				}
+				if i < 100 {
+					posted.Done()
+				}
+			}
+		}()
+	}
+	posted.Wait()
+	w.cmd.Process.Signal(syscall.SIGKILL)
+	w.cmd.Wait()
+	wg.Wait()
+	mu.Lock()
+	ackedBeforeKill := len(acked)
+	mu.Unlock()
+	if ackedBeforeKill < 50 {
+		t.Fatalf("only %d events acknowledged before the kill", ackedBeforeKill)
+	}
+
+	// Phase 2: restart on the same data dir; replay the first 200 (the
+	// vendor retries what failed, and replays some that succeeded), post the
+	// last 100.
+	w = startWorker(t, bin, workerPort, args...)
+	defer func() {
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		w.cmd.Wait()
+	}()
+	for i := range n {
+		post(w.url, i)
+	}
+	if len(acked) != n {
+		t.Fatalf("%d of %d events acknowledged after restart", len(acked), n)
+	}
+	// Every acknowledged event is in the spool exactly once: the replays of
+	// events accepted before the kill were answered as duplicates.
+	if r, err := http.Get(w.url + "/metrics"); err == nil {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		t.Logf("after restart and replays: spool backlog %s (want %d)", metric(b, "wxhook_spool_backlog"), n)
+	}
+
+	// Phase 3: the downstream comes up.
+	var dmu sync.Mutex
+	arrivals := map[string]int{}
+	missingHeader := 0
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", downPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		k := r.Header.Get("X-Wxhook-Dedup-Key")
+		dmu.Lock()
+		if k == "" {
+			missingHeader++
+		}
+		arrivals[k]++
+		dmu.Unlock()
+		rw.Write([]byte("{}"))
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		dmu.Lock()
+		got := 0
+		for k := range acked {
+			if arrivals[k] > 0 {
+				got++
+			}
+		}
+		dmu.Unlock()
+		if got == len(acked) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged events arrived downstream\n%s", got, len(acked), w.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // let stragglers (second arrivals) in
+	dmu.Lock()
+	defer dmu.Unlock()
+	second := 0
+	for k, c := range arrivals {
+		if c > 1 {
+			second += c - 1
+			t.Logf("second arrival: %s ×%d", k, c)
+		}
+	}
+	if missingHeader > 0 {
+		t.Fatalf("%d forwards without X-Wxhook-Dedup-Key", missingHeader)
+	}
+	t.Logf("crash test: %d events, %d acknowledged before kill -9, %d arrived, %d second arrivals (in flight at the kill)",
+		n, ackedBeforeKill, len(arrivals), second)
+	// The spool drained: the backlog gauge is 0.
+	resp, err := http.Get(w.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(m, []byte("\nwxhook_spool_backlog 0\n")) {
+		t.Fatalf("spool backlog not 0 after delivery:\n%s", m)
+	}
+}
+
+// TestServeBinaryBadInputAndSignals runs the binary with a secret and the
+// file sink, sends the bad-input catalogue, and stops it with SIGTERM.
+func TestServeBinaryBadInputAndSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wxhook")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	events := filepath.Join(tmp, "events.ndjson")
+	port := freePort(t)
+	w := startWorker(t, bin, port, "--secret", "dev", "--engine", "native", "--sink", "file:"+events, "--data-dir", filepath.Join(tmp, "data"),
+		"--fsync", "always", "--read-timeout", "1s")
+	good, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "callbacks", "eyun", "seed_text_private.json"))
+	wecom, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "callbacks", "wecom", "seed_text_private.json"))
+	for _, c := range []struct {
+		path   string
+		secret string
+		body   []byte
+		status int
+	}{
+		{"/hook/eyun", "", good, 401},
+		{"/hook/eyun", "wrong", good, 403},
+		{"/hook/eyun", "dev", nil, 400},
+		{"/hook/eyun", "dev", []byte("not json"), 400},
+		{"/hook/eyun", "dev", wecom, 400},
+		{"/hook/eyun", "dev", bytes.Repeat([]byte{' '}, 10<<20), 413},
+		{"/hook/eyun", "dev", good, 200},
+		{"/hook/dev/eyun", "", good, 200}, // duplicate, secret in path
+	} {
+		req, _ := http.NewRequest("POST", w.url+c.path, bytes.NewReader(c.body))
+		if c.secret != "" {
+			req.Header.Set("X-Wxhook-Secret", c.secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %d: %v", c.path, c.status, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s (%d bytes): %d, want %d", c.path, len(c.body), resp.StatusCode, c.status)
+		}
+	}
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	if err := w.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, w.stderr)
+	}
+	b, _ := os.ReadFile(events)
+	if bytes.Count(b, []byte("\n")) != 1 {
+		t.Fatalf("events file: %q", b)
+	}
+	if !strings.Contains(w.stderr.String(), "wxhook serve stopped") {
+		t.Fatalf("no clean stop in the log:\n%s", w.stderr)
+	}
+}
+
+// TestKillKeepsDedupKeys: with the file sink (nothing to recover keys from
+// but the dedup store itself), events accepted just before a kill -9 —
+// before the dedup store's once-a-second bbolt flush — are still known
+// after the restart: their replays are duplicates, not second events.
+func TestKillKeepsDedupKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wxhook")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bodies, _ := variants(t, 30)
+	events := filepath.Join(tmp, "events.ndjson")
+	port := freePort(t)
+	args := []string{"--insecure", "--engine", "native", "--sink", "file:" + events, "--data-dir", filepath.Join(tmp, "data")}
+	post := func(url string, i int) int {
+		resp, err := http.Post(url+"/hook/"+dialectOf[i%3], "application/json", bytes.NewReader(bodies[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	w := startWorker(t, bin, port, args...)
+	for i := range bodies {
+		if st := post(w.url, i); st != 200 {
+			t.Fatalf("post %d: %d", i, st)
+		}
+	}
+	w.cmd.Process.Signal(syscall.SIGKILL) // well within the first flush interval
+	w.cmd.Wait()
+	w = startWorker(t, bin, port, args...)
+	defer func() {
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		w.cmd.Wait()
+	}()
+	for i := range bodies {
+		if st := post(w.url, i); st != 200 {
+			t.Fatalf("replay %d: %d", i, st)
+		}
+	}
+	b, _ := os.ReadFile(events)
+	if n := bytes.Count(b, []byte("\n")); n != len(bodies) {
+		t.Fatalf("%d events in the file after replaying %d accepted ones, want %d", n, len(bodies), len(bodies))
+	}
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# worker/bench/run.sh — end-to-end throughput of "wxhook serve" against a
+# no-op net/http server, both on 127.0.0.1, driven by wrk in the same run.
+#
+#   worker/bench/run.sh            # 2 rounds of 10 s per scenario
+#   DURATION=30s CONNS=64 ROUNDS=3 worker/bench/run.sh
+#
+# Scenarios run in rounds (no-op, then each worker setup, again per round)
+# and each worker figure is divided by the no-op figure of its own round,
+# so a machine whose load drifts during the run (CI, shared hosts) skews the
+# ratio less; the table shows the mean over rounds. It also shows the server
+# process's CPU time per request (utime+stime from /proc), which other load
+# on the machine does not inflate: its ratio is the worker's cost per
+# request relative to the bare net/http server.
+#
+# Needs wrk (Debian package "wrk"). Prints requests/s and p99 latency per
+# scenario and the ratio to the no-op ceiling (targets: >= 0.8 native,
+# >= 0.6 wasm). Every request is a new event (post.lua varies the id).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v wrk >/dev/null || { echo "run.sh: wrk not installed (apt-get install wrk)" >&2; exit 2; }
+
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-2}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+FIXTURE=${FIXTURE:-testdata/callbacks/eyun/seed_text_private.json}
+ROUTE=${ROUTE:-/hook/eyun}
+ID=${ID:-769189154845429899}
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/wxhook" ./cmd/wxhook
+go build -o "$tmp/noop" ./worker/bench/noop
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_up() {
+  for _ in $(seq 200); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+
+# run NAME URL PID: appends "ROUND NAME RESULT… cpu_us=…" to $tmp/results
+run() {
+  local name=$1 url=$2 pid=$3
+  curl -fsS -o /dev/null -X POST --data-binary @"$FIXTURE" "$url$ROUTE" || true # warm up
+  local t0; t0=$(cputicks "$pid")
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s worker/bench/post.lua "$url" -- "$FIXTURE" "$ROUTE" "$ID" \
+    >"$tmp/$name.out" 2>&1
+  local t1; t1=$(cputicks "$pid")
+  local line reqs
+  line=$(grep '^RESULT' "$tmp/$name.out")
+  reqs=$(sed -n 's/.*reqs=\([0-9]*\).*/\1/p' <<<"$line")
+  line="$line cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="$reqs" -v hz="$TCK" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / (n > 0 ? n : 1) }')"
+  echo "$round $name $line" >>"$tmp/results"
+  echo "round $round $name: $line"
+}
+
+stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+# worker NAME ENGINE SINK: one worker scenario on a fresh data dir
+worker() {
+  local name=$1 engine=$2 sink=$3
+  local p; p=$(port)
+  rm -rf "$tmp/data-$name"
+  "$tmp/wxhook" serve --insecure --addr "127.0.0.1:$p" --engine "$engine" --sink "$sink" \
+    --data-dir "$tmp/data-$name" --log-level warn >/dev/null 2>"$tmp/$name.log" &
+  local pid=$!; pids+=($pid)
+  if ! wait_up "http://127.0.0.1:$p/healthz"; then
+    echo "$name: did not start: $(tail -3 "$tmp/$name.log")"
+    echo "$round $name unavailable" >>"$tmp/results"
+    return
+  fi
+  run "$name" "http://127.0.0.1:$p" $pid
+  # Every request must have been a new, accepted event.
+  curl -fsS "http://127.0.0.1:$p/metrics" | grep -E '^wxhook_(duplicates|rejects)_total.* [1-9]' || true
+  stop $pid
+}
+
+for round in $(seq "$ROUNDS"); do
+  p=$(port); "$tmp/noop" -addr "127.0.0.1:$p" & pid=$!; pids+=($pid)
+  wait_up "http://127.0.0.1:$p/"; run noop "http://127.0.0.1:$p" $pid; stop $pid
+  worker native-stdout native stdout
+  worker native-file native "file:$tmp/events.ndjson"
+  worker wasm-stdout wasm stdout
+  rm -f "$tmp/events.ndjson"
+done
+
+echo
+echo "scenario           req/s     p99 ms   ratio   cpu µs/req   cpu ratio   (means of $ROUNDS rounds; ratios to no-op)"
+awk '
+  { for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+  $3 == "unavailable" { if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }; next }
+  { rps[$1, $2] = f["rps"]; cpu[$1, $2] = f["cpu_us"]
+    sum[$2] += f["rps"]; p99[$2] += f["p99_ms"]; csum[$2] += f["cpu_us"]; cnt[$2]++
+    if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
+  END {
+    for (i = 1; i <= n; i++) { k = order[i]
+      if (cnt[k] == 0) { printf "%-16s %8s %10s   %s\n", k, "-", "-", "engine unavailable"; continue }
+      ratio = 0; cr = 0; m = 0
+      for (key in rps) { split(key, a, SUBSEP)
+        if (a[2] == k && rps[a[1], "noop"] > 0) { ratio += rps[key] / rps[a[1], "noop"]; cr += cpu[a[1], "noop"] / cpu[key]; m++ } }
+      printf "%-16s %8d %10.2f   %5.2f   %11.1f   %9.2f\n", k, sum[k] / cnt[k], p99[k] / cnt[k], (m ? ratio / m : 0), csum[k] / cnt[k], (m ? cr / m : 0) }
+  }' "$tmp/results"
+echo "(cpu ratio = no-op CPU per request / scenario CPU per request: the share of the bare server's throughput the worker keeps when CPU-bound)"
+echo "(duration $DURATION, $CONNS connections, $THREADS wrk threads, fixture $FIXTURE; $(nproc) cores shared by wrk and the server)"

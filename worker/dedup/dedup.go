@@ -1,0 +1,116 @@
+// Package dedup remembers which callbacks were already accepted, so that a
+// vendor's retries and replays of one callback become one event downstream.
+//
+// A key goes through reserve → deliver → commit: Reserve claims it for one
+// request, Commit marks it seen once the event was durably accepted by the
+// sink, and Release drops the claim when delivery failed, so that the next
+// retry of the callback is delivered instead of being dropped as a duplicate.
+// A key is therefore only ever "seen" for an event that really got through.
+//
+// Two stores implement it: Local (in memory, bounded, with a TTL, persisted
+// in a bbolt file so a restart does not forget) for a single worker, and
+// Redis (SET NX PX) for several replicas sharing one view.
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// State is what Reserve found.
+type State uint8
+
+const (
+	// Reserved: the key was free and is now claimed by the caller, who must
+	// Commit or Release it.
+	Reserved State = iota
+	// InFlight: another request holds the claim and has not finished yet.
+	InFlight
+	// Duplicate: the key was committed: its event was already accepted.
+	Duplicate
+)
+
+func (s State) String() string {
+	switch s {
+	case Reserved:
+		return "reserved"
+	case InFlight:
+		return "in_flight"
+	case Duplicate:
+		return "duplicate"
+	}
+	return "unknown"
+}
+
+// Store is a de-duplication store. Implementations are safe for concurrent use.
+type Store interface {
+	// Reserve claims key unless it is committed or claimed.
+	Reserve(ctx context.Context, key []byte) (State, error)
+	// Commit marks key as seen for the store's TTL.
+	Commit(ctx context.Context, key []byte) error
+	// Release drops the caller's claim on key.
+	Release(ctx context.Context, key []byte) error
+	// Ready reports whether the store can answer.
+	Ready(ctx context.Context) error
+	// Close flushes and releases the store.
+	Close() error
+}
+
+// Options tune a store. Zero values take the defaults.
+type Options struct {
+	// TTL is how long a committed key is remembered (default 24h: vendors
+	// replay within hours, and Eyun asks receivers to de-duplicate replays).
+	TTL time.Duration
+	// Lease bounds how long a claim lives if its holder vanishes (a crashed
+	// replica): after it the key can be claimed again (default 2m, longer
+	// than any request may take).
+	Lease time.Duration
+	// MaxKeys bounds the Local store (default 1,000,000 keys, ~70 MB: keys
+	// are kept as 128-bit hashes).
+	MaxKeys int
+	// FlushInterval is how often Local moves new keys from its journal to
+	// its bbolt file (default 1s).
+	FlushInterval time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.TTL <= 0 {
+		o.TTL = 24 * time.Hour
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	if o.MaxKeys <= 0 {
+		o.MaxKeys = 1_000_000
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = time.Second
+	}
+}
+
+// Open returns the store named by spec: "memory" (or "") for Local with its
+// file dedup.db in dataDir, "redis://…" / "rediss://…" for Redis, "off" for
+// no de-duplication.
+func Open(ctx context.Context, spec, dataDir string, opt Options) (Store, error) {
+	switch {
+	case spec == "" || spec == "memory" || spec == "embedded":
+		return OpenLocal(filepath.Join(dataDir, "dedup.db"), opt)
+	case spec == "off" || spec == "none":
+		return Off{}, nil
+	case strings.HasPrefix(spec, "redis://") || strings.HasPrefix(spec, "rediss://"):
+		return OpenRedis(ctx, spec, opt)
+	}
+	return nil, fmt.Errorf("dedup: unknown store %q (want memory, off or redis://…)", spec)
+}
+
+// Off is a store that never sees duplicates: every callback is delivered.
+type Off struct{}
+
+func (Off) Reserve(context.Context, []byte) (State, error) { return Reserved, nil }
+func (Off) Commit(context.Context, []byte) error           { return nil }
+func (Off) Release(context.Context, []byte) error          { return nil }
+func (Off) Ready(context.Context) error                    { return nil }
+func (Off) Close() error                                   { return nil }

@@ -1,0 +1,338 @@
+package dedup
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Local is the embedded store: a map in memory, authoritative while the
+// process runs, mirrored to a bbolt file for restarts.
+//
+// Durability: Commit updates memory and appends the key to a small journal
+// file, memory-mapped (no system call, no fsync: it survives a crash or
+// kill -9 of the process, as the kernel holds the data); a background
+// flusher moves new keys into bbolt (fsynced) every FlushInterval and
+// empties the journal.
+// Open loads bbolt, then the journal. Only a power failure can forget the
+// keys of the last interval, and then a replay of one of those callbacks is
+// delivered a second time (downstream de-duplicates on X-Wxhook-Dedup-Key /
+// Nats-Msg-Id) — an event is never lost. An fsync per request instead would
+// cap the worker at the disk's fsync rate.
+//
+// Bound and TTL: all keys live for the same TTL, so commit order is expiry
+// order and one FIFO serves both: the oldest keys go first when they expire
+// or when MaxKeys is exceeded.
+type Local struct {
+	opt Options
+	db  *bolt.DB
+
+	mu      sync.Mutex
+	keys    map[hkey]entry
+	fifo    []item // committed keys, oldest first, from fifo[head]
+	head    int
+	pending []item // committed, not yet in bbolt
+	batch   uint64 // sequence number of the last bbolt batch
+	closed  bool
+	journal *journal // keys committed since the last flush
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// hkey is a dedup key as stored: the first 128 bits of its SHA-256. Fixed
+// size and free of pointers, so a million keys cost ~40 MB and nothing for
+// the garbage collector to scan, and records on disk have one size. Two
+// distinct keys would have to collide on 128 bits for an event to be taken
+// for a duplicate: with n keys remembered the odds are about n²/2¹²⁹
+// (~10⁻²⁷ for a million).
+type hkey [2]uint64
+
+func hashKey(key []byte) hkey {
+	s := sha256.Sum256(key)
+	return hkey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:16])}
+}
+
+type entry struct {
+	exp      int64 // unix nanoseconds: end of the commit or of the lease
+	inflight bool
+}
+
+type item struct {
+	key hkey
+	exp int64
+}
+
+var bucket = []byte("dedup")
+
+// OpenLocal opens (or creates) the store file at path and loads the keys
+// that have not expired.
+func OpenLocal(path string, opt Options) (*Local, error) {
+	opt.defaults()
+	// Timeout: a second worker on the same data dir fails instead of hanging
+	// on bbolt's file lock.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	l := &Local{opt: opt, db: db, keys: make(map[hkey]entry), stop: make(chan struct{}), done: make(chan struct{})}
+	if err := l.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := l.loadJournal(path + ".journal"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go l.loop()
+	return l, nil
+}
+
+// bbolt holds one value per flush (a "batch"): the key is the batch's
+// newest expiry (8 bytes, big endian) + a sequence number, the value its
+// keys in journal format. One Put per flush instead of one per key keeps the
+// store cheap at tens of thousands of events per second, and since expiry
+// order is commit order, whole batches expire or are evicted from the front.
+func batchKey(maxExp int64, seq uint64) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(maxExp))
+	return binary.BigEndian.AppendUint64(b, seq)
+}
+
+func (l *Local) load() error {
+	now := time.Now().UnixNano()
+	return l.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		var stale [][]byte
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) != 16 || int64(binary.BigEndian.Uint64(k)) <= now {
+				stale = append(stale, append([]byte(nil), k...))
+				continue
+			}
+			l.batch = max(l.batch, binary.BigEndian.Uint64(k[8:]))
+			l.addRecords(v, now, false)
+		}
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		l.evict(now)
+		return nil
+	})
+}
+
+// addRecords loads journal-format records (a torn last one is ignored),
+// skipping expired keys; pending marks them as not yet in bbolt.
+func (l *Local) addRecords(b []byte, now int64, pending bool) {
+	for ; len(b) >= recordLen; b = b[recordLen:] {
+		it, ok := readRecord(b)
+		if !ok {
+			return // the zeroed tail of the journal
+		}
+		if it.exp <= now {
+			continue
+		}
+		if e, ok := l.keys[it.key]; ok && e.exp >= it.exp {
+			continue
+		}
+		l.keys[it.key] = entry{exp: it.exp}
+		l.fifo = append(l.fifo, it)
+		if pending {
+			l.pending = append(l.pending, it)
+		}
+	}
+}
+
+// loadJournal adds the keys committed after the last flush of a previous
+// run (a torn last record is ignored) and opens the journal for appending.
+func (l *Local) loadJournal(path string) error {
+	j, old, err := openJournal(path)
+	if err != nil {
+		return err
+	}
+	l.journal = j
+	now := time.Now().UnixNano()
+	l.addRecords(old, now, true)
+	slices.SortFunc(l.fifo, func(a, b item) int { return cmp.Compare(a.exp, b.exp) })
+	l.evict(now)
+	// Rewrite the journal with what is still pending: drops a torn tail.
+	return l.journal.reset(l.pending)
+}
+
+// Reserve implements Store.
+func (l *Local) Reserve(_ context.Context, key []byte) (State, error) {
+	now := time.Now().UnixNano()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := hashKey(key)
+	if e, ok := l.keys[k]; ok && e.exp > now {
+		if e.inflight {
+			return InFlight, nil
+		}
+		return Duplicate, nil
+	}
+	l.keys[k] = entry{exp: now + int64(l.opt.Lease), inflight: true}
+	return Reserved, nil
+}
+
+// Commit implements Store.
+func (l *Local) Commit(_ context.Context, key []byte) error {
+	now := time.Now().UnixNano()
+	it := item{key: hashKey(key), exp: now + int64(l.opt.TTL)}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("dedup: store closed")
+	}
+	l.keys[it.key] = entry{exp: it.exp}
+	l.fifo = append(l.fifo, it)
+	l.pending = append(l.pending, it)
+	l.evict(now)
+	return l.journal.append(it)
+}
+
+// Release implements Store.
+func (l *Local) Release(_ context.Context, key []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := hashKey(key)
+	if e, ok := l.keys[k]; ok && e.inflight {
+		delete(l.keys, k)
+	}
+	return nil
+}
+
+// evict drops expired keys and the oldest beyond MaxKeys. l.mu is held.
+func (l *Local) evict(now int64) {
+	for l.head < len(l.fifo) {
+		it := l.fifo[l.head]
+		if it.exp > now && len(l.fifo)-l.head <= l.opt.MaxKeys {
+			break
+		}
+		// A key committed twice (after its TTL) is in the FIFO twice: only
+		// the entry matching the map's expiry removes it from the map.
+		if e, ok := l.keys[it.key]; ok && !e.inflight && e.exp == it.exp {
+			delete(l.keys, it.key)
+		}
+		l.fifo[l.head] = item{}
+		l.head++
+	}
+	// Compact once the consumed prefix dominates, so memory stays bounded.
+	if l.head > 1024 && l.head > len(l.fifo)/2 {
+		n := copy(l.fifo, l.fifo[l.head:])
+		clear(l.fifo[n:])
+		l.fifo = l.fifo[:n]
+		l.head = 0
+	}
+}
+
+func (l *Local) loop() {
+	defer close(l.done)
+	t := time.NewTicker(l.opt.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			_ = l.flush()
+		}
+	}
+}
+
+// flush writes the pending keys to bbolt as one batch and deletes the
+// batches whose keys have all expired or been evicted, in one transaction.
+func (l *Local) flush() error {
+	l.mu.Lock()
+	add := l.pending
+	l.pending = nil
+	// Every key older than the oldest one still remembered is gone.
+	cutoff := time.Now().UnixNano()
+	if l.head < len(l.fifo) {
+		cutoff = l.fifo[l.head].exp
+	}
+	l.mu.Unlock()
+	var val []byte
+	var maxExp int64
+	for _, it := range add {
+		val = appendJournal(val, it)
+		maxExp = max(maxExp, it.exp)
+	}
+	err := l.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		// Always delete the first batch and seek again: a bbolt cursor may
+		// skip an item when deleting while iterating.
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) < cutoff; k, _ = c.First() {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		if len(add) == 0 {
+			return nil
+		}
+		l.batch++
+		return b.Put(batchKey(maxExp, l.batch), val)
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		// Keep them for the next attempt (they are still in the journal).
+		l.pending = append(add, l.pending...)
+		return err
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	// bbolt has the flushed keys: the journal keeps only the newer ones.
+	return l.journal.reset(l.pending)
+}
+
+// Len returns the number of committed keys remembered.
+func (l *Local) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.fifo) - l.head
+}
+
+// Ready implements Store.
+func (l *Local) Ready(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("dedup: store closed")
+	}
+	return nil
+}
+
+// Close flushes the last keys and closes the file.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	err := l.flush()
+	if cerr := l.db.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := l.journal.close(); err == nil {
+		err = cerr
+	}
+	return err
+}

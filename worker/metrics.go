@@ -1,0 +1,110 @@
+package worker
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/wxhook/wxhook/decoder"
+)
+
+// Reject codes of the worker itself, next to the decoder's codes. They are
+// the "code" of the error JSON the worker answers with and of the
+// wxhook_rejects_total metric.
+const (
+	codeUnauthorized decoder.Code = "unauthorized"        // no secret given (401)
+	codeForbidden    decoder.Code = "forbidden"           // wrong secret (403)
+	codeNotAllowed   decoder.Code = "account_not_allowed" // --allow-account (403)
+	codeInFlight     decoder.Code = "in_flight"           // same key being delivered (409)
+	codeUnavailable  decoder.Code = "unavailable"         // sink failed (503)
+	codeMethod       decoder.Code = "method_not_allowed"  // not POST (405)
+	codeNotFound     decoder.Code = "not_found"           // unknown route (404)
+	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
+)
+
+var allCodes = []decoder.Code{
+	decoder.CodeEmpty, decoder.CodeNotJSON, decoder.CodeUnknownDialect, decoder.CodeWrongDialect,
+	decoder.CodeMissingField, decoder.CodeBadField, decoder.CodeBadContent, decoder.CodeTooLarge,
+	decoder.CodeInternal, codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
+	codeUnavailable, codeMethod, codeNotFound, codeReadFailed,
+}
+
+var dialects = []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL}
+
+// metrics holds every series pre-resolved, so the request path does no
+// label lookup (WithLabelValues hashes and may allocate).
+type metrics struct {
+	reg        *prometheus.Registry
+	received   [4]prometheus.Counter // by route dialect
+	decoded    [4][decoder.KindOffline + 1]prometheus.Counter
+	duplicates [4]prometheus.Counter
+	rejects    map[decoder.Code]prometheus.Counter
+	dedupErrs  prometheus.Counter
+	dlDropped  prometheus.Counter
+	sinkSecs   prometheus.Observer
+	forwardSec prometheus.Observer
+}
+
+func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float64) *metrics {
+	m := &metrics{reg: reg, rejects: make(map[decoder.Code]prometheus.Counter)}
+	received := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wxhook_received_total", Help: "Callbacks received on /hook, by route vendor (auto for /hook).",
+	}, []string{"route"})
+	decoded := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wxhook_decoded_total", Help: "Callbacks decoded, by vendor and kind.",
+	}, []string{"vendor", "kind"})
+	dups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wxhook_duplicates_total", Help: "Callbacks whose event was already accepted (answered 200, not delivered again).",
+	}, []string{"vendor"})
+	rejects := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wxhook_rejects_total", Help: "Callbacks not accepted, by error code.",
+	}, []string{"code"})
+	m.dedupErrs = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wxhook_dedup_errors_total", Help: "Dedup store failures (the event was delivered without de-duplication).",
+	})
+	m.dlDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wxhook_dead_letter_dropped_total", Help: "Rejected bodies not kept because the dead-letter file is at its size cap or failed.",
+	})
+	sinkHist := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "wxhook_sink_seconds", Help: "Time for the sink to durably accept an event.",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"sink"})
+	fwdHist := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wxhook_forward_seconds", Help: "Latency of successful POSTs to the downstream (forward sink).",
+		Buckets: prometheus.DefBuckets,
+	})
+	reg.MustRegister(received, decoded, dups, rejects, m.dedupErrs, m.dlDropped, sinkHist, fwdHist)
+	if backlog != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wxhook_spool_backlog", Help: "Events accepted into the spool and not yet forwarded.",
+		}, backlog))
+	}
+	for _, d := range dialects {
+		m.received[d] = received.WithLabelValues(d.String())
+		m.duplicates[d] = dups.WithLabelValues(d.String())
+		for k := decoder.KindUnknown; k <= decoder.KindOffline; k++ {
+			// Resolving every series up front exports zeros for all
+			// vendor/kind pairs (simpler rate() queries) and keeps the
+			// label lookup off the request path.
+			m.decoded[d][k] = decoded.WithLabelValues(d.String(), k.String())
+		}
+	}
+	for _, c := range allCodes {
+		m.rejects[c] = rejects.WithLabelValues(string(c))
+	}
+	m.sinkSecs = sinkHist.WithLabelValues(sinkName)
+	m.forwardSec = fwdHist
+	return m
+}
+
+func (m *metrics) reject(c decoder.Code) {
+	if ctr, ok := m.rejects[c]; ok {
+		ctr.Inc()
+		return
+	}
+	m.rejects[decoder.CodeInternal].Inc()
+}
+
+// registerProcess adds the standard Go and process collectors.
+func registerProcess(reg *prometheus.Registry) {
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+}

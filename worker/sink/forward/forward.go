@@ -1,0 +1,299 @@
+// Package forward is the sink that POSTs each event's canonical JSON to the
+// bot's own HTTP endpoint, through an on-disk spool: Deliver returns once the
+// event is fsynced in the spool (that is when the vendor gets its 200), and a
+// single sender goroutine forwards the spool in order, retrying with
+// exponential backoff and jitter, so events survive a restart of the worker
+// and any outage of the downstream.
+//
+// Each POST carries Content-Type application/json and X-Wxhook-Dedup-Key, so
+// the downstream can drop the rare second delivery that at-least-once
+// forwarding allows (an event whose acknowledgement was lost in a crash).
+//
+// Answers: 2xx is delivered; 408, 425, 429 and 5xx and network errors are
+// retried forever (the spool holds the event); any other 4xx is a permanent
+// refusal — the record is appended to rejected.ndjson in the data directory
+// (with the status) and the queue moves on, so one bad event cannot block
+// all the others.
+package forward
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wxhook/wxhook/worker/internal/appendlog"
+	"github.com/wxhook/wxhook/worker/sink"
+	"github.com/wxhook/wxhook/worker/spool"
+)
+
+// Options tune the sink. Zero values take the defaults.
+type Options struct {
+	// Timeout bounds one POST (default 10s).
+	Timeout time.Duration
+	// MinBackoff and MaxBackoff bound the retry delay, which doubles per
+	// failed attempt (defaults 200ms and 30s); the delay actually slept is
+	// drawn uniformly from [d/2, d] so many workers do not retry in step.
+	MinBackoff, MaxBackoff time.Duration
+	// Client is the HTTP client (default: one with Timeout).
+	Client *http.Client
+	// Logger receives delivery failures (default slog.Default()).
+	Logger *slog.Logger
+	// OnDelivered, if set, is called with each successful POST's latency.
+	OnDelivered func(time.Duration)
+	// OnSpooled, if set, is called by Open with the dedup key of every
+	// event still in the spool from a previous run. Those events were
+	// accepted (answered 200, or about to be when the process died), so
+	// the caller marks their keys seen: a vendor retry of an event that
+	// was in flight at a crash is then a duplicate, not a second delivery.
+	OnSpooled func(key []byte)
+}
+
+// Sink is the HTTP forward sink.
+type Sink struct {
+	url      string
+	opt      Options
+	spool    *spool.Spool
+	rejected *appendlog.File
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	lastErr error
+}
+
+// Open opens the spool under dataDir/spool and starts forwarding to url.
+func Open(url, dataDir string, opt Options) (*Sink, error) {
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = 200 * time.Millisecond
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 30 * time.Second
+	}
+	if opt.Client == nil {
+		opt.Client = &http.Client{Timeout: opt.Timeout}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	sp, err := spool.Open(filepath.Join(dataDir, "spool"))
+	if err != nil {
+		return nil, err
+	}
+	if opt.OnSpooled != nil {
+		err := sp.Each(func(p []byte) {
+			if key, _, ok := splitRecord(p); ok && len(key) > 0 {
+				opt.OnSpooled(key)
+			}
+		})
+		if err != nil {
+			sp.Close()
+			return nil, err
+		}
+	}
+	rej, err := appendlog.Open(filepath.Join(dataDir, "rejected.ndjson"), appendlog.SyncAlways, 0)
+	if err != nil {
+		sp.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Sink{url: url, opt: opt, spool: sp, rejected: rej, cancel: cancel, done: make(chan struct{})}
+	go s.run(ctx)
+	return s, nil
+}
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Deliver implements sink.Sink: the record is durable once it returns nil.
+// The spool record is [uint16 key length][dedup key][canonical JSON].
+func (s *Sink) Deliver(_ context.Context, r sink.Record) error {
+	key := r.Meta.DedupKey
+	if len(key) > 0xffff {
+		key = key[:0xffff]
+	}
+	bp := payloadPool.Get().(*[]byte)
+	b := binary.BigEndian.AppendUint16((*bp)[:0], uint16(len(key)))
+	b = append(b, key...)
+	b = append(b, r.JSON()...)
+	err := s.spool.Append(b)
+	*bp = b
+	payloadPool.Put(bp)
+	return err
+}
+
+func splitRecord(p []byte) (key, body []byte, ok bool) {
+	if len(p) < 2 {
+		return nil, nil, false
+	}
+	n := int(binary.BigEndian.Uint16(p))
+	if len(p) < 2+n {
+		return nil, nil, false
+	}
+	return p[2 : 2+n], p[2+n:], true
+}
+
+// Backlog returns the number of spooled events not yet forwarded.
+func (s *Sink) Backlog() int64 { return s.spool.Backlog() }
+
+// Ready implements sink.Sink. The sink accepts events while the downstream
+// is down (that is what the spool is for), so it is ready whenever the spool
+// is open.
+func (s *Sink) Ready(context.Context) error {
+	select {
+	case <-s.done:
+		return errors.New("forward: sink stopped")
+	default:
+		return nil
+	}
+}
+
+// LastError returns the last delivery failure (nil after a success).
+func (s *Sink) LastError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+func (s *Sink) setErr(err error) {
+	s.mu.Lock()
+	s.lastErr = err
+	s.mu.Unlock()
+}
+
+// run is the sender: one record at a time, in spool order.
+func (s *Sink) run(ctx context.Context) {
+	defer close(s.done)
+	for {
+		rec, err := s.spool.Next(ctx)
+		if err != nil {
+			return // context cancelled or spool closed
+		}
+		key, body, ok := splitRecord(rec)
+		if !ok {
+			s.opt.Logger.Error("forward: damaged spool record skipped", "bytes", len(rec))
+			s.spool.Ack()
+			continue
+		}
+		for attempt := 0; ; attempt++ {
+			status, err := s.post(ctx, key, body)
+			if err == nil {
+				s.setErr(nil)
+				break
+			}
+			s.setErr(err)
+			if ctx.Err() != nil {
+				return // stopping: the record stays spooled
+			}
+			if permanent(status) {
+				s.reject(key, body, status)
+				break
+			}
+			if attempt == 0 || attempt%10 == 0 {
+				s.opt.Logger.Warn("forward: delivery failed, retrying", "dedup_key", string(key), "attempt", attempt+1, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(s.backoff(attempt)):
+			}
+		}
+		if err := s.spool.Ack(); err != nil {
+			s.opt.Logger.Error("forward: spool cursor", "err", err)
+		}
+	}
+}
+
+// backoff is the delay before retry attempt+1: min·2^attempt capped at max,
+// with "equal jitter" (uniform in [d/2, d]).
+func (s *Sink) backoff(attempt int) time.Duration {
+	d := s.opt.MaxBackoff
+	if attempt < 30 {
+		if e := s.opt.MinBackoff << attempt; e > 0 && e < d {
+			d = e
+		}
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func permanent(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusRequestTimeout &&
+		status != http.StatusTooEarly && status != http.StatusTooManyRequests
+}
+
+func (s *Sink) post(ctx context.Context, key, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Wxhook-Dedup-Key", string(key))
+	start := time.Now()
+	resp, err := s.opt.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	// Drain a little so the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return resp.StatusCode, fmt.Errorf("forward: %s answered %s", s.url, resp.Status)
+	}
+	if s.opt.OnDelivered != nil {
+		s.opt.OnDelivered(time.Since(start))
+	}
+	return resp.StatusCode, nil
+}
+
+func (s *Sink) reject(key, body []byte, status int) {
+	s.opt.Logger.Error("forward: downstream refused event permanently; kept in rejected.ndjson", "dedup_key", string(key), "status", status)
+	line := make([]byte, 0, len(body)+64)
+	line = append(line, `{"status":`...)
+	line = strconv.AppendInt(line, int64(status), 10)
+	line = append(line, `,"event":`...)
+	line = append(line, body...)
+	line = append(line, "}\n"...)
+	if _, err := s.rejected.Append(line); err != nil {
+		s.opt.Logger.Error("forward: rejected.ndjson", "err", err)
+	}
+}
+
+// Close stops the sender once the spool is empty, the downstream is failing
+// or ctx is done (whatever is left is forwarded after the next start), and
+// closes the spool. A downstream outage thus does not stretch a shutdown to
+// its deadline.
+func (s *Sink) Close(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.spool.Backlog() > 0 && s.LastError() == nil {
+		select {
+		case <-ctx.Done():
+			goto stop
+		case <-s.done:
+			goto stop
+		case <-t.C:
+		}
+	}
+stop:
+	s.cancel()
+	<-s.done
+	err := s.spool.Close()
+	if cerr := s.rejected.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
