@@ -8,10 +8,16 @@ package decoder
 
 const maxReadableKey = 160
 
-func keySafe(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '@' || c == '.' || c == '_' || c == ':' || c == '-' || c == '*' || c == '+'
-}
+// keySafe[c] reports whether byte c may appear in a readable key. A table,
+// not a chain of comparisons: this loop runs over every id byte of every
+// message, and in the WebAssembly build a table lookup is much cheaper.
+var keySafe = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '@' || c == '.' || c == '_' || c == ':' || c == '-' || c == '*' || c == '+'
+	}
+	return t
+}()
 
 // dedupKey builds the key into the arena.
 func (d *Decoder) dedupKey(vendor string, parts ...string) string {
@@ -19,7 +25,7 @@ func (d *Decoder) dedupKey(vendor string, parts ...string) string {
 	for _, p := range parts {
 		readable += 1 + len(p)
 		for i := 0; i < len(p); i++ {
-			if !keySafe(p[i]) {
+			if !keySafe[p[i]] {
 				readable = maxReadableKey + 1
 				break
 			}

@@ -79,8 +79,31 @@ type Media struct {
 	Thumb     Thumb  `json:"thumb,omitempty"`
 }
 
-// IsDefined reports whether any field is set (easyjson omitempty).
-func (m *Media) IsDefined() bool { return *m != Media{} }
+// IsDefined reports whether any field is set (easyjson omitempty). The
+// IsDefined methods name their fields one by one; TestIsDefinedCoversEveryField
+// keeps them complete.
+func (m *Media) IsDefined() bool {
+	return len(m.URL) != 0 ||
+		len(m.HDURL) != 0 ||
+		len(m.FileID) != 0 ||
+		len(m.AESKey) != 0 ||
+		len(m.AuthKey) != 0 ||
+		len(m.MD5) != 0 ||
+		len(m.NewMD5) != 0 ||
+		len(m.FileName) != 0 ||
+		len(m.FileExt) != 0 ||
+		m.Size != 0 ||
+		m.HDSize != 0 ||
+		m.Width != 0 ||
+		m.Height != 0 ||
+		m.Duration != 0 ||
+		len(m.Format) != 0 ||
+		m.CDNType != 0 ||
+		m.Encrypt != 0 ||
+		len(m.BufID) != 0 ||
+		len(m.ProductID) != 0 ||
+		m.Thumb.IsDefined()
+}
 
 // Thumb is a preview image of a media, link or mini program.
 type Thumb struct {
@@ -95,7 +118,16 @@ type Thumb struct {
 }
 
 // IsDefined reports whether any field is set.
-func (t *Thumb) IsDefined() bool { return *t != Thumb{} }
+func (t *Thumb) IsDefined() bool {
+	return len(t.URL) != 0 ||
+		len(t.FileID) != 0 ||
+		len(t.AESKey) != 0 ||
+		len(t.MD5) != 0 ||
+		t.Size != 0 ||
+		t.Width != 0 ||
+		t.Height != 0 ||
+		len(t.Data) != 0
+}
 
 // Location is a shared map position.
 type Location struct {
@@ -109,7 +141,15 @@ type Location struct {
 }
 
 // IsDefined reports whether any field is set.
-func (l *Location) IsDefined() bool { return *l != Location{} }
+func (l *Location) IsDefined() bool {
+	return l.Lat != 0 ||
+		l.Lng != 0 ||
+		l.Zoom != 0 ||
+		len(l.Label) != 0 ||
+		len(l.POI) != 0 ||
+		len(l.POIID) != 0 ||
+		len(l.MapType) != 0
+}
 
 // Link is a shared web page (appmsg type 5, wecom Url).
 type Link struct {
@@ -122,7 +162,14 @@ type Link struct {
 }
 
 // IsDefined reports whether any field is set.
-func (l *Link) IsDefined() bool { return *l != Link{} }
+func (l *Link) IsDefined() bool {
+	return len(l.Title) != 0 ||
+		len(l.Desc) != 0 ||
+		len(l.URL) != 0 ||
+		len(l.ThumbURL) != 0 ||
+		len(l.Source) != 0 ||
+		len(l.AppID) != 0
+}
 
 // MiniProgram is a shared WeChat mini program (appmsg 33/36, wecom MiniProgram).
 type MiniProgram struct {
@@ -140,7 +187,19 @@ type MiniProgram struct {
 }
 
 // IsDefined reports whether any field is set.
-func (m *MiniProgram) IsDefined() bool { return *m != MiniProgram{} }
+func (m *MiniProgram) IsDefined() bool {
+	return len(m.Title) != 0 ||
+		len(m.AppID) != 0 ||
+		len(m.UserName) != 0 ||
+		len(m.DisplayName) != 0 ||
+		len(m.IconURL) != 0 ||
+		len(m.PagePath) != 0 ||
+		len(m.URL) != 0 ||
+		m.Version != 0 ||
+		m.Type != 0 ||
+		m.TodoFlag != 0 ||
+		m.Thumb.IsDefined()
+}
 
 // Card is a shared contact (name card).
 type Card struct {
@@ -156,7 +215,17 @@ type Card struct {
 }
 
 // IsDefined reports whether any field is set.
-func (c *Card) IsDefined() bool { return *c != Card{} }
+func (c *Card) IsDefined() bool {
+	return len(c.UserID) != 0 ||
+		len(c.Nickname) != 0 ||
+		len(c.Alias) != 0 ||
+		len(c.Avatar) != 0 ||
+		c.Sex != 0 ||
+		len(c.Province) != 0 ||
+		len(c.City) != 0 ||
+		len(c.Sign) != 0 ||
+		len(c.Ticket) != 0
+}
 
 // Quote is the message a reply quotes (appmsg type 57). The reply's own text
 // is Event.Text.
@@ -172,7 +241,16 @@ type Quote struct {
 }
 
 // IsDefined reports whether any field is set.
-func (q *Quote) IsDefined() bool { return *q != Quote{} }
+func (q *Quote) IsDefined() bool {
+	return len(q.ID) != 0 ||
+		q.Type != 0 ||
+		len(q.From) != 0 ||
+		len(q.Chat) != 0 ||
+		len(q.DisplayName) != 0 ||
+		len(q.Text) != 0 ||
+		q.Time != 0 ||
+		len(q.Content) != 0
+}
 
 // Transfer is a WeChat Pay transfer (appmsg type 2000).
 type Transfer struct {
@@ -188,7 +266,17 @@ type Transfer struct {
 }
 
 // IsDefined reports whether any field is set.
-func (t *Transfer) IsDefined() bool { return *t != Transfer{} }
+func (t *Transfer) IsDefined() bool {
+	return len(t.Amount) != 0 ||
+		len(t.Memo) != 0 ||
+		len(t.TransferID) != 0 ||
+		len(t.TransactionID) != 0 ||
+		t.PaySubtype != 0 ||
+		t.BeginTime != 0 ||
+		t.InvalidTime != 0 ||
+		len(t.Payer) != 0 ||
+		len(t.Receiver) != 0
+}
 
 // RedPacket is a red packet (appmsg type 2001).
 type RedPacket struct {
@@ -201,7 +289,14 @@ type RedPacket struct {
 }
 
 // IsDefined reports whether any field is set.
-func (r *RedPacket) IsDefined() bool { return *r != RedPacket{} }
+func (r *RedPacket) IsDefined() bool {
+	return len(r.Title) != 0 ||
+		len(r.Wishing) != 0 ||
+		len(r.SenderTitle) != 0 ||
+		len(r.NativeURL) != 0 ||
+		len(r.SceneID) != 0 ||
+		len(r.IconURL) != 0
+}
 
 // ChatHistory is a forwarded bundle of messages (appmsg type 19).
 type ChatHistory struct {
@@ -230,7 +325,12 @@ type Pat struct {
 }
 
 // IsDefined reports whether any field is set.
-func (p *Pat) IsDefined() bool { return *p != Pat{} }
+func (p *Pat) IsDefined() bool {
+	return len(p.From) != 0 ||
+		len(p.Patted) != 0 ||
+		len(p.Chat) != 0 ||
+		len(p.Template) != 0
+}
 
 // Recall says which message was withdrawn.
 type Recall struct {
@@ -241,7 +341,12 @@ type Recall struct {
 }
 
 // IsDefined reports whether any field is set.
-func (r *Recall) IsDefined() bool { return *r != Recall{} }
+func (r *Recall) IsDefined() bool {
+	return len(r.ID) != 0 ||
+		len(r.MsgID) != 0 ||
+		len(r.Session) != 0 ||
+		len(r.Text) != 0
+}
 
 // FriendRequest is an incoming friend request.
 type FriendRequest struct {
@@ -260,7 +365,20 @@ type FriendRequest struct {
 }
 
 // IsDefined reports whether any field is set.
-func (f *FriendRequest) IsDefined() bool { return *f != FriendRequest{} }
+func (f *FriendRequest) IsDefined() bool {
+	return len(f.UserID) != 0 ||
+		len(f.Nickname) != 0 ||
+		len(f.Message) != 0 ||
+		len(f.V3) != 0 ||
+		len(f.V4) != 0 ||
+		f.Scene != 0 ||
+		len(f.Avatar) != 0 ||
+		len(f.Alias) != 0 ||
+		f.Sex != 0 ||
+		len(f.Sign) != 0 ||
+		len(f.Province) != 0 ||
+		len(f.City) != 0
+}
 
 // RoomChange is who did what to a group's members or name.
 type RoomChange struct {
@@ -295,7 +413,16 @@ type RoomInfo struct {
 }
 
 // IsDefined reports whether any field is set.
-func (r *RoomInfo) IsDefined() bool { return *r != RoomInfo{} }
+func (r *RoomInfo) IsDefined() bool {
+	return len(r.ID) != 0 ||
+		len(r.Owner) != 0 ||
+		len(r.Description) != 0 ||
+		len(r.Avatar) != 0 ||
+		r.Notify != 0 ||
+		r.Status != 0 ||
+		r.BitMask != 0 ||
+		r.AddContactScene != 0
+}
 
 // WecomFields carries the wecom envelope fields with no canonical home.
 type WecomFields struct {
@@ -308,7 +435,14 @@ type WecomFields struct {
 }
 
 // IsDefined reports whether any field is set.
-func (w *WecomFields) IsDefined() bool { return *w != WecomFields{} }
+func (w *WecomFields) IsDefined() bool {
+	return len(w.Seq) != 0 ||
+		len(w.Token) != 0 ||
+		len(w.RemoteID) != 0 ||
+		len(w.Type) != 0 ||
+		len(w.EventType) != 0 ||
+		len(w.Extension) != 0
+}
 
 // EyunFields carries the eyun envelope fields with no canonical home.
 type EyunFields struct {
@@ -325,7 +459,18 @@ type EyunFields struct {
 }
 
 // IsDefined reports whether any field is set.
-func (e *EyunFields) IsDefined() bool { return *e != EyunFields{} }
+func (e *EyunFields) IsDefined() bool {
+	return len(e.WcID) != 0 ||
+		len(e.Account) != 0 ||
+		len(e.WID) != 0 ||
+		len(e.MsgID) != 0 ||
+		e.MessageType != 0 ||
+		e.MsgType != 0 ||
+		e.AppMsgType != 0 ||
+		len(e.MsgSource) != 0 ||
+		e.Length != 0 ||
+		e.VoiceLength != 0
+}
 
 // DLLFields carries the dll envelope fields with no canonical home.
 type DLLFields struct {
@@ -344,7 +489,20 @@ type DLLFields struct {
 }
 
 // IsDefined reports whether any field is set.
-func (d *DLLFields) IsDefined() bool { return *d != DLLFields{} }
+func (d *DLLFields) IsDefined() bool {
+	return len(d.Event) != 0 ||
+		len(d.Description) != 0 ||
+		len(d.InstanceID) != 0 ||
+		len(d.RobotID) != 0 ||
+		d.SendTime != 0 ||
+		len(d.LocalID) != 0 ||
+		len(d.ServerID) != 0 ||
+		len(d.AppInfo) != 0 ||
+		d.MessageType != 0 ||
+		d.MessageSource != 0 ||
+		len(d.ConversationID) != 0 ||
+		d.IsPC != 0
+}
 
 // Problem explains, inside an Event, what could not be understood.
 type Problem struct {
@@ -355,7 +513,12 @@ type Problem struct {
 }
 
 // IsDefined reports whether any field is set.
-func (p *Problem) IsDefined() bool { return *p != Problem{} }
+func (p *Problem) IsDefined() bool {
+	return len(p.Code) != 0 ||
+		len(p.Field) != 0 ||
+		p.Offset != 0 ||
+		len(p.Detail) != 0
+}
 
 // Reset clears ev for reuse, keeping the capacity of its slices so that a
 // reused Event does not allocate in steady state.
