@@ -183,7 +183,10 @@ func xmlBody(s string) (string, int) {
 	if i <= 0 {
 		return s, 0
 	}
-	pre := strings.TrimRight(s[:i], " \t\r\n")
+	pre := s[:i]
+	for len(pre) > 0 && isXMLSpace(pre[len(pre)-1]) {
+		pre = pre[:len(pre)-1]
+	}
 	if pre == "" || pre[len(pre)-1] == ':' {
 		return s[i:], i
 	}
@@ -192,10 +195,19 @@ func xmlBody(s string) (string, int) {
 
 // Small conversions. Values that do not parse are left 0 / unset.
 
-// trim removes XML white space around s.
+// trim removes XML white space around s. (Hand-written: strings.Trim builds
+// its cutset on every call, which shows in the WebAssembly build's profile.)
 func trim(s string) string {
-	return strings.Trim(s, " \t\r\n")
+	for len(s) > 0 && isXMLSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isXMLSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // atoi reads a decimal integer (optional sign, surrounding white space); 0
 // when s is anything else or overflows.

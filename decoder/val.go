@@ -1,6 +1,7 @@
 package decoder
 
 import (
+	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -75,14 +76,7 @@ func (d *Decoder) text(v val) (s string, ok bool) {
 	return bytesToString(b), true
 }
 
-func hasEscape(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
-}
+func hasEscape(b []byte) bool { return bytes.IndexByte(b, '\\') >= 0 }
 
 // appendUnescaped appends the unescaped content of a JSON string (without its
 // quotes) to dst. Lone surrogates become U+FFFD, as encoding/json does.
