@@ -263,3 +263,17 @@ func TestErrorOwnsValidStrings(t *testing.T) {
 		t.Fatalf("error JSON does not round-trip:\n%s\n%s", js, back.AppendJSON(nil))
 	}
 }
+
+// WeChat sends msgType 51 ("opened a chat") for private chats too: only a
+// group id becomes the room.
+func TestOpenedPrivateChatIsNotARoom(t *testing.T) {
+	body := []byte(`{"account":"1","data":{"content":"<msg>\n<op id='1'>\n<username>wxid_friend</username>\n</op>\n</msg>","fromUser":"wxid_bot","msgId":1,"msgType":51,"newMsgId":2,"timestamp":1619163632,"toUser":"wxid_friend"},"messageType":13,"wcId":"wxid_bot"}`)
+	var d decoder.Decoder
+	var ev decoder.Event
+	if err := d.Decode(body, decoder.Auto, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != decoder.KindRoomEnter || ev.Room != "" || ev.Chat != decoder.ChatPrivate {
+		t.Errorf("kind=%v room=%q chat=%v", ev.Kind, ev.Room, ev.Chat)
+	}
+}

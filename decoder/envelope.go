@@ -67,14 +67,21 @@ func (v *vote) best() Dialect {
 	return v.hint
 }
 
-// maxInput bounds one callback body. Vendors' largest bodies carry a base64
-// thumbnail (eyun "img") and stay far below it.
-const maxInput = 16 << 20
+// MaxInput bounds one callback body, in every engine. Vendors' largest
+// bodies carry a base64 thumbnail (eyun "img") and stay far below it.
+const MaxInput = 16 << 20
+
+// TooLarge is the error for a body over MaxInput. Engines that check the
+// size before reaching the decoder (package host) return this same error, so
+// every engine answers an oversized body with the same bytes.
+func TooLarge(dialect Dialect) *Error {
+	return &Error{Code: CodeTooLarge, Dialect: dialect, Offset: MaxInput, Detail: "callback body exceeds 16 MiB"}
+}
 
 // decode parses src into ev. It is the single entry of every dialect.
 func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
-	if len(src) > maxInput {
-		return &Error{Code: CodeTooLarge, Dialect: want, Offset: maxInput, Detail: "callback body exceeds 16 MiB"}
+	if len(src) > MaxInput {
+		return TooLarge(want)
 	}
 	i := skipSpace(src, 0)
 	if i == len(src) {

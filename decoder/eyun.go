@@ -36,7 +36,6 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 	ev.Eyun.Length = d.num(x.Length, "data.length")
 	ev.Eyun.VoiceLength = d.num(x.VoiceLength, "data.voiceLength")
 	content := d.str(x.Content, "data.content")
-	img := d.str(x.Img, "data.img")
 
 	switch mt {
 	case 2, 9, 10, 11, 12, 14, 16:
@@ -76,8 +75,10 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 	if d.err == nil {
 		d.eyunKind(ev, mt, msgType, content, x)
 	}
-	if img != "" && (ev.Kind == KindImage || ev.Kind == KindVideo || ev.Kind == KindEmoji) {
-		ev.Media.Thumb.Data = img
+	// The inline thumbnail is often tens of kilobytes: read it only when the
+	// kind has a media object to put it in.
+	if ev.Kind == KindImage || ev.Kind == KindVideo || ev.Kind == KindEmoji {
+		ev.Media.Thumb.Data = d.str(x.Img, "data.img")
 	}
 	if ev.Chat == ChatGroup && len(ev.Mentions) == 0 {
 		ev.Mentions = d.strings(x.Atlist, "data.atlist", ev.Mentions)

@@ -475,8 +475,10 @@ func nativeOp(ev *Event, doc *xmlflat.Doc) bool {
 		return false
 	}
 	ev.Kind = KindRoomEnter
-	if ev.Room == "" {
-		ev.Room = op.s("username")
+	// WeChat sends the same op for opening a private chat: only a group id
+	// is a room.
+	if u := op.s("username"); ev.Room == "" && isRoomID(u) {
+		ev.Room = u
 	}
 	return true
 }

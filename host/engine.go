@@ -166,6 +166,9 @@ func (e *Engine) Stats() Stats {
 // decoder.Decoder.AppendDecode does. Meta.DedupKey aliases the returned
 // slice. Errors are *decoder.Error.
 func (e *Engine) AppendDecode(ctx context.Context, dst, src []byte, dialect decoder.Dialect) ([]byte, decoder.Meta, error) {
+	if len(src) > decoder.MaxInput {
+		return dst, decoder.Meta{}, decoder.TooLarge(dialect) // what the native decoder says
+	}
 	if len(src) > e.cfg.maxInput {
 		return dst, decoder.Meta{}, &decoder.Error{Code: decoder.CodeTooLarge, Dialect: dialect, Offset: e.cfg.maxInput,
 			Detail: "body of " + strconv.Itoa(len(src)) + " bytes exceeds the limit of " + strconv.Itoa(e.cfg.maxInput)}

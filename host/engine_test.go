@@ -360,3 +360,33 @@ func TestInstanceFootprint(t *testing.T) {
 		t.Fatalf("warm instance uses %d bytes of linear memory, want < 16 MiB", warm)
 	}
 }
+
+// Big bodies — an eyun image callback carries its thumbnail in base64 — are
+// accepted up to decoder.MaxInput by both engines, with the same bytes; past
+// it both answer with the same too_large error.
+func TestLargeBodiesMatchNative(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1))
+	img := strings.Repeat("/9j/4AAQSkZJRgABAQAASABIAAD", 5<<20/27)
+	big := []byte(`{"account":"1","data":{"content":"<msg><img aeskey=\"k\" length=\"1\"/></msg>","fromUser":"wxid_a","img":"` +
+		img + `","msgId":1,"msgType":3,"newMsgId":2,"timestamp":1619157875,"toUser":"wxid_b"},"messageType":6,"wcId":"wxid_b"}`)
+	over := append(bytes.Repeat([]byte(" "), decoder.MaxInput), big...)
+	for _, body := range [][]byte{big, over} {
+		var d decoder.Decoder
+		want, _, werr := d.AppendDecode(nil, body, decoder.Auto)
+		start := time.Now()
+		got, _, gerr := e.AppendDecode(context.Background(), nil, body, decoder.Auto)
+		t.Logf("%d bytes: wazero %v", len(body), time.Since(start))
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%d bytes: native err %v, wazero err %v", len(body), werr, gerr)
+		}
+		if werr != nil {
+			if !bytes.Equal(werr.(*decoder.Error).AppendJSON(nil), gerr.(*decoder.Error).AppendJSON(nil)) {
+				t.Fatalf("errors differ: %v / %v", werr, gerr)
+			}
+			continue
+		}
+		if !bytes.Equal(want, got) {
+			t.Fatalf("%d bytes: outputs differ (%d vs %d bytes)", len(body), len(want), len(got))
+		}
+	}
+}

@@ -5,18 +5,21 @@ import (
 	"runtime"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/wxhook/wxhook/decoder"
 )
 
 // Defaults of the options.
 const (
-	// DefaultMaxInput is the largest callback body decoded: vendor
-	// callbacks are a few kilobytes; 4 MiB leaves room for big chat
-	// histories while keeping the guest's buffers small.
-	DefaultMaxInput = 4 << 20
+	// DefaultMaxInput is the largest callback body decoded: the native
+	// decoder's limit, so that both engines accept the same bodies.
+	DefaultMaxInput = decoder.MaxInput
 	// DefaultMemoryLimitPages caps each instance's linear memory at
-	// 64 MiB (a page is 64 KiB): the Go runtime, input and output buffers
-	// for a DefaultMaxInput body and the decoder's scratch fit well inside.
-	DefaultMemoryLimitPages = 1024
+	// 256 MiB (a page is 64 KiB): the Go runtime, input and output buffers
+	// for a DefaultMaxInput body (an unknown event embeds the whole body
+	// again) and the decoder's scratch fit inside. It is a ceiling, not a
+	// reservation: an instance grows only as far as its largest body needs.
+	DefaultMemoryLimitPages = 4096
 	// DefaultCloseOnContextDone is off: see WithCloseOnContextDone.
 	DefaultCloseOnContextDone = false
 )

@@ -258,12 +258,11 @@ func (s *Spool) Append(payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := log.SyncTo(seq); err != nil {
-		return err
-	}
+	// The record is in the segment whether or not the fsync below succeeds,
+	// and the reader will deliver it: count it now so the backlog stays true.
 	s.backlog.Add(1)
 	s.signal()
-	return nil
+	return log.SyncTo(seq)
 }
 
 func (s *Spool) signal() {

@@ -6,6 +6,7 @@ package appendlog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -51,6 +52,7 @@ type File struct {
 	size    int64  // bytes in the file
 	written uint64 // number of Append calls that wrote
 	closed  bool
+	broken  error // set when a torn write could not be undone
 
 	syncMu sync.Mutex // serialises fsyncs; guards synced
 	synced uint64     // every append numbered <= synced is on disk
@@ -118,12 +120,26 @@ func (l *File) AppendNoSync(b []byte) (uint64, error) {
 		l.mu.Unlock()
 		return 0, ErrClosed
 	}
+	if l.broken != nil {
+		l.mu.Unlock()
+		return 0, l.broken
+	}
 	n, err := l.f.Write(b)
-	l.size += int64(n)
 	if err != nil {
+		// A short write (disk full) leaves a torn record behind, and readers
+		// stop at the first record that does not check out: everything
+		// appended after it would be lost. Cut the file back to its last
+		// whole record; if even that fails, refuse every later append, so
+		// callers answer "retry" instead of acknowledging unreadable data.
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				l.broken = fmt.Errorf("appendlog: torn write could not be cut off: %w", terr)
+			}
+		}
 		l.mu.Unlock()
 		return 0, err
 	}
+	l.size += int64(n)
 	l.written++
 	seq := l.written
 	l.mu.Unlock()
