@@ -266,11 +266,12 @@ func TestMemoryLimit(t *testing.T) {
 	}
 
 	h := &recordHandler{}
-	const pages = 256 // 16 MiB
-	e := newEngine(t, WithMaxInstances(1), WithMemoryLimitPages(pages), WithMaxInput(64<<20), WithLogger(slog.New(h)))
-	// A 20 MiB body cannot fit in a 16 MiB memory: the guest runs out of
-	// memory, the call fails as internal and the instance is replaced.
-	_, _, err := e.AppendDecode(context.Background(), nil, slowBody(20<<20/6), decoder.Auto)
+	const pages = 160 // 10 MiB: the runtime starts in 6
+	e := newEngine(t, WithMaxInstances(1), WithMemoryLimitPages(pages), WithLogger(slog.New(h)))
+	// A 12 MiB body (under decoder.MaxInput) cannot fit in a 10 MiB memory:
+	// the guest runs out of memory, the call fails as internal and the
+	// instance is replaced.
+	_, _, err := e.AppendDecode(context.Background(), nil, slowBody(12<<20/6), decoder.Auto)
 	if code(err) != decoder.CodeInternal {
 		t.Fatalf("body over the memory limit: got %v, want internal", err)
 	}
