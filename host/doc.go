@@ -10,6 +10,8 @@
 // Failures of the engine itself - a trap, a cancelled or expired context, an
 // exhausted memory limit - come back as decoder.CodeInternal errors; the
 // instance that failed is closed and replaced, never reused. A context is
-// checked before each call; WithCloseOnContextDone also interrupts a call
-// in flight, at a large cost in speed (see there).
+// checked before each call and while waiting for an instance; a call on a
+// large body runs detached so that its caller returns when the context ends
+// (WithDetachFrom); WithCloseOnContextDone also stops the guest in flight,
+// at a large cost in speed (see there).
 package host

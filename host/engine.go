@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -62,8 +63,10 @@ type Engine struct {
 	slots chan struct{}
 
 	closed    atomic.Bool
+	busy      atomic.Int64 // instances out of the pool: acquired, not yet released or discarded
 	created   atomic.Int64
 	discarded atomic.Int64
+	abandoned atomic.Int64
 }
 
 var _ decoder.Engine = (*Engine)(nil)
@@ -149,6 +152,7 @@ type Stats struct {
 	Max       int   // the bound on Live
 	Created   int64 // instances started since New
 	Discarded int64 // instances closed after a trap, cancellation or limit
+	Abandoned int64 // detached calls whose caller's context ended first
 }
 
 // Stats returns a snapshot of the pool's counters.
@@ -159,6 +163,7 @@ func (e *Engine) Stats() Stats {
 		Max:       cap(e.slots),
 		Created:   e.created.Load(),
 		Discarded: e.discarded.Load(),
+		Abandoned: e.abandoned.Load(),
 	}
 }
 
@@ -180,19 +185,87 @@ func (e *Engine) AppendDecode(ctx context.Context, dst, src []byte, dialect deco
 	if err != nil {
 		return dst, decoder.Meta{}, internalError(dialect, err)
 	}
-	out, meta, err, broken := inst.decode(ctx, dst, src, dialect)
+	if !e.cfg.interrupt && e.cfg.detachFrom > 0 && len(src) >= e.cfg.detachFrom && ctx.Done() != nil {
+		return e.decodeDetached(ctx, inst, dst, src, dialect)
+	}
+	status, out, h, err := inst.call(ctx, src, dialect)
+	return e.finish(ctx, inst, dst, dialect, status, out, h, err)
+}
+
+// finish turns a call's result into AppendDecode's, then returns the
+// instance to the pool or discards it.
+func (e *Engine) finish(ctx context.Context, inst *instance, dst []byte, dialect decoder.Dialect,
+	status uint32, out, h []byte, err error) ([]byte, decoder.Meta, error) {
+	dst, meta, err, broken := inst.result(dst, dialect, status, out, h, err)
 	if broken {
 		e.discard(ctx, inst)
 	} else {
 		e.release(inst)
 	}
-	return out, meta, err
+	return dst, meta, err
+}
+
+// decodeDetached runs a large call on its own goroutine so that the caller
+// returns as soon as ctx ends. The guest cannot be stopped mid-call without
+// WithCloseOnContextDone, so an abandoned call runs to its end (bounded by
+// WithMaxInput) and its instance then goes back to the pool. The output is
+// copied into dst only by the caller's goroutine, and only if it did not
+// give up: an abandoned call never writes to memory the caller owns.
+func (e *Engine) decodeDetached(ctx context.Context, inst *instance, dst, src []byte, dialect decoder.Dialect) ([]byte, decoder.Meta, error) {
+	type answer struct {
+		status uint32
+		out, h []byte
+		err    error
+	}
+	const (
+		running   = iota
+		taken     // the caller takes the result (and the instance)
+		abandoned // the caller gave up; the call's goroutine cleans up
+	)
+	// The input is copied into the guest here, on the caller's goroutine:
+	// once this returns the caller may reuse src, whatever happens next.
+	n, err := inst.load(ctx, src)
+	if err != nil {
+		return e.finish(ctx, inst, dst, dialect, 0, nil, nil, err)
+	}
+	var state atomic.Int32
+	done := make(chan answer, 1)
+	go func() {
+		status, out, h, err := inst.run(context.WithoutCancel(ctx), n, dialect)
+		if !state.CompareAndSwap(running, taken) {
+			// Abandoned: nobody reads this result. Keep the instance only
+			// if the call itself went well.
+			if _, _, _, broken := inst.result(nil, dialect, status, out, h, err); broken {
+				e.discard(context.Background(), inst)
+			} else {
+				e.release(inst)
+			}
+			return
+		}
+		done <- answer{status, out, h, err}
+	}()
+	select {
+	case r := <-done:
+		return e.finish(ctx, inst, dst, dialect, r.status, r.out, r.h, r.err)
+	case <-ctx.Done():
+		if state.CompareAndSwap(running, abandoned) {
+			e.abandoned.Add(1)
+			return dst, decoder.Meta{}, internalError(dialect, ctx.Err())
+		}
+		// The call finished just now: take its result after all.
+		r := <-done
+		return e.finish(ctx, inst, dst, dialect, r.status, r.out, r.h, r.err)
+	}
 }
 
 // acquire returns an idle instance, starts a new one while fewer than
 // maxInstances live, or waits for one to be released.
 func (e *Engine) acquire(ctx context.Context) (*instance, error) {
+	// Counted before closed is looked at: a Close that sets closed after
+	// this load waits for the call to end before closing the runtime.
+	e.busy.Add(1)
 	if e.closed.Load() {
+		e.busy.Add(-1)
 		return nil, errClosed
 	}
 	select {
@@ -207,23 +280,39 @@ func (e *Engine) acquire(ctx context.Context) (*instance, error) {
 		inst, err := e.newInstance(ctx)
 		if err != nil {
 			<-e.slots
+			e.busy.Add(-1)
 			return nil, err
 		}
 		return inst, nil
 	case <-ctx.Done():
+		e.busy.Add(-1)
 		return nil, ctx.Err()
 	}
 }
 
 // release returns a healthy instance to the pool. It never blocks: idle has
-// room for every live instance.
+// room for every live instance. If Close ran meanwhile, whatever is idle
+// is closed here: either Close's drain sees the instance sent below, or
+// this load sees closed set (closed is set before Close drains).
 func (e *Engine) release(inst *instance) {
-	if e.closed.Load() {
-		inst.close(context.Background())
-		<-e.slots
-		return
-	}
 	e.idle <- inst
+	if e.closed.Load() {
+		e.drainIdle(context.Background())
+	}
+	e.busy.Add(-1)
+}
+
+// drainIdle closes every idle instance and frees its slot.
+func (e *Engine) drainIdle(ctx context.Context) {
+	for {
+		select {
+		case inst := <-e.idle:
+			inst.close(ctx)
+			<-e.slots
+		default:
+			return
+		}
+	}
 }
 
 // discard closes an instance that trapped, was cancelled or ran out of
@@ -232,25 +321,46 @@ func (e *Engine) discard(ctx context.Context, inst *instance) {
 	e.discarded.Add(1)
 	inst.close(context.WithoutCancel(ctx))
 	<-e.slots
+	e.busy.Add(-1)
 }
 
-// Close closes every instance and the runtime. Calls in flight fail with
-// decoder.CodeInternal; later calls fail at once.
+// Close stops taking calls, waits for the calls in flight (a wazero runtime
+// must not be closed under a running call), then closes every instance and
+// the runtime. Later calls fail at once with decoder.CodeInternal. If ctx
+// ends first, Close returns its error and the runtime is closed in the
+// background when the last call ends.
 func (e *Engine) Close(ctx context.Context) error {
 	if e.closed.Swap(true) {
 		return nil
 	}
-	for {
-		select {
-		case inst := <-e.idle:
-			inst.close(ctx)
-			<-e.slots
-			continue
-		default:
-		}
-		break
+	e.drainIdle(ctx)
+	if e.waitCalls(ctx) {
+		return e.closeRuntime(context.WithoutCancel(ctx))
 	}
-	return e.closeRuntime(ctx)
+	go func() {
+		e.waitCalls(context.Background())
+		e.closeRuntime(context.Background())
+	}()
+	return fmt.Errorf("host: close: %w while calls still run; the runtime closes when they end", ctx.Err())
+}
+
+// waitCalls waits until no instance is out of the pool, or ctx ends.
+// Calls are bounded (microseconds; about 5 ms per MiB of input), so a
+// short poll is simpler than a signal on every release.
+func (e *Engine) waitCalls(ctx context.Context) bool {
+	if e.busy.Load() == 0 {
+		return true
+	}
+	t := time.NewTicker(200 * time.Microsecond)
+	defer t.Stop()
+	for e.busy.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
 }
 
 var errClosed = errors.New("host: engine closed")
@@ -329,11 +439,11 @@ func (in *instance) close(ctx context.Context) {
 	in.stderr.flush()
 }
 
-// decode runs one call. broken reports that the instance must not be used
-// again (a trap, a cancelled context, an exhausted memory limit, or an
-// answer that breaks the ABI).
-func (in *instance) decode(ctx context.Context, dst, src []byte, dialect decoder.Dialect) (_ []byte, _ decoder.Meta, _ error, broken bool) {
-	status, out, h, err := in.call(ctx, src, dialect)
+// result interprets a finished call: it appends the output to dst or
+// returns the guest's typed error. broken reports that the instance must
+// not be used again (a trap, a cancelled context, an exhausted memory
+// limit, or an answer that breaks the ABI).
+func (in *instance) result(dst []byte, dialect decoder.Dialect, status uint32, out, h []byte, err error) (_ []byte, _ decoder.Meta, _ error, broken bool) {
 	if err != nil {
 		return dst, decoder.Meta{}, internalError(dialect, err), status != statusNotRun
 	}
@@ -374,21 +484,36 @@ func (in *instance) call(ctx context.Context, src []byte, dialect decoder.Dialec
 	if err := ctx.Err(); err != nil {
 		return statusNotRun, nil, nil, err
 	}
+	n, err := in.load(ctx, src)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return in.run(ctx, n, dialect)
+}
+
+// load copies src into the guest's input buffer, growing it first if src
+// is larger than every earlier body.
+func (in *instance) load(ctx context.Context, src []byte) (uint32, error) {
 	n := uint32(len(src))
 	if n > in.inCap {
 		// The guest's buffers only grow, so its address is asked for
 		// only when a body is larger than every earlier one.
 		in.stack[0] = uint64(n)
 		if err := in.input.CallWithStack(ctx, in.stack); err != nil {
-			return 0, nil, nil, err
+			return 0, err
 		}
 		if in.stack[0] == 0 || !in.readInput() || in.inCap < n {
-			return 0, nil, nil, errors.New("guest refused an input buffer")
+			return 0, errors.New("guest refused an input buffer")
 		}
 	}
 	if !in.mem.Write(in.inPtr, src) {
-		return 0, nil, nil, errors.New("input buffer outside memory")
+		return 0, errors.New("input buffer outside memory")
 	}
+	return n, nil
+}
+
+// run decodes the n bytes load put in the input buffer.
+func (in *instance) run(ctx context.Context, n uint32, dialect decoder.Dialect) (status uint32, out, h []byte, err error) {
 	in.stack[0], in.stack[1], in.stack[2] = uint64(in.inPtr), uint64(n), uint64(dialect)
 	if err := in.dec.CallWithStack(ctx, in.stack); err != nil {
 		return 0, nil, nil, err

@@ -22,6 +22,10 @@ const (
 	DefaultMemoryLimitPages = 4096
 	// DefaultCloseOnContextDone is off: see WithCloseOnContextDone.
 	DefaultCloseOnContextDone = false
+	// DefaultDetachFrom is the body size from which a call whose context
+	// can end runs detached (see WithDetachFrom): 256 KiB, about 1.5 ms of
+	// decoding under wazero, where the extra goroutine is noise.
+	DefaultDetachFrom = 256 << 10
 )
 
 type config struct {
@@ -32,6 +36,7 @@ type config struct {
 	cache        wazero.CompilationCache
 	logger       *slog.Logger
 	interrupt    bool
+	detachFrom   int
 }
 
 func defaultConfig() config {
@@ -40,6 +45,7 @@ func defaultConfig() config {
 		maxInput:     DefaultMaxInput,
 		memoryPages:  DefaultMemoryLimitPages,
 		interrupt:    DefaultCloseOnContextDone,
+		detachFrom:   DefaultDetachFrom,
 	}
 }
 
@@ -98,18 +104,38 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithCloseOnContextDone chooses whether a context that ends during a call
-// stops the guest at once (true) or is only checked before the call (false,
-// the default).
+// stops the guest at once (true) or not (false, the default).
 //
-// Interruption is expensive for a Go-built module: wazero compiles a
-// termination check into every loop header and function entry, and the Go
-// wasm backend turns every function into a loop over its resume points, so
-// decoding runs about 8 times slower; wazero also starts a watcher goroutine
-// per call (3 allocations, 1-2 µs). Without it a call still cannot run
-// away: the decoder is linear in its input and the input is bounded by
-// WithMaxInput (the worst body of DefaultMaxInput decodes in well under a
-// second), and the host allocates nothing per call. Turn it on when a hard
-// deadline matters more than throughput.
+// Interruption is expensive for a Go-built module: wazero compiles, at every
+// loop header, an indirect call that leaves the machine code to check
+// whether the module was closed, and the Go wasm backend sends every jump
+// inside a function through a loop at its top, so decoding runs 5 to 8
+// times slower (BenchmarkHostInterrupt); wazero also starts a watcher
+// goroutine per call when the context can end.
+//
+// Without it, deadlines still hold for the caller: the context is checked
+// before a call and while waiting for an instance, and a call on a large
+// body runs detached (WithDetachFrom), so the caller returns when its
+// context ends. What is not stopped is the guest's CPU work on an abandoned
+// call; it is bounded because the decoder is linear in its input and the
+// input by WithMaxInput (a body of 1 MiB takes about 6 ms). Turn
+// interruption on when that CPU matters more than throughput.
 func WithCloseOnContextDone(interrupt bool) Option {
 	return func(c *config) { c.interrupt = interrupt }
+}
+
+// WithDetachFrom sets the body size from which a call whose context can end
+// (ctx.Done() != nil) runs on a separate goroutine, so that AppendDecode
+// returns with the context's error as soon as the context ends (default
+// DefaultDetachFrom; 0 never detaches). The abandoned call finishes in the
+// background, writes nothing the caller owns, and its instance then returns
+// to the pool; Stats counts such calls. Smaller bodies run on the caller's
+// goroutine, with no allocation: they finish in microseconds. Irrelevant
+// with WithCloseOnContextDone(true), which stops the guest itself.
+func WithDetachFrom(n int) Option {
+	return func(c *config) {
+		if n >= 0 {
+			c.detachFrom = n
+		}
+	}
 }

@@ -1,0 +1,136 @@
+package host
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxhook/wxhook/decoder"
+)
+
+// TestDeadlineReturnsFromDetachedCall: without interruption, a caller whose
+// deadline passes during a large call gets the deadline error at once; the
+// guest finishes in the background and its instance goes back to the pool.
+func TestDeadlineReturnsFromDetachedCall(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1), WithMaxInput(64<<20))
+	src := imageBody(12 << 20)
+	var d decoder.Decoder
+	want := native(t, &d, src, decoder.Auto)
+
+	// A context that can end but does not: the detached path, same bytes.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Twice: the first call grows the instance's memory and is several
+	// times slower than the next ones, which the deadline must undercut.
+	var full time.Duration
+	for range 2 {
+		start := time.Now()
+		got, m, err := e.AppendDecode(ctx, nil, src, decoder.Auto)
+		full = time.Since(start)
+		if r := toResult(t, got, m, err); !r.equal(want) {
+			t.Fatalf("detached call differs from native: %+v / %+v", r, want)
+		}
+	}
+	if full < 20*time.Millisecond {
+		t.Skipf("decoding the slow body took only %v: too fast to abandon reliably", full)
+	}
+
+	ctx, cancel = context.WithTimeout(context.Background(), full/10)
+	defer cancel()
+	buf := make([]byte, 0, 16)
+	start := time.Now()
+	out, _, err := e.AppendDecode(ctx, buf, src, decoder.Auto)
+	took := time.Since(start)
+	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("got %v after %v, want an internal deadline error", err, took)
+	}
+	if len(out) != 0 {
+		t.Fatalf("an abandoned call returned %d bytes", len(out))
+	}
+	if took > full/2 {
+		t.Fatalf("deadline %v: returned after %v, the full call takes %v", full/10, took, full)
+	}
+	// The caller owns src again: scribbling on it must not change what
+	// the background call decodes (it was copied into the guest first).
+	for i := range src {
+		src[i] = 'x'
+	}
+	t.Logf("full call %v; caller returned after %v", full, took)
+	if s := e.Stats(); s.Abandoned != 1 {
+		t.Fatalf("stats %+v, want 1 abandoned call", s)
+	}
+	// One instance only: this waits for the abandoned call to end, which
+	// proves its instance came back healthy rather than leaking.
+	small := fixtures(t)[0]
+	got, m, err := e.AppendDecode(context.Background(), nil, small.body, small.dialect)
+	if !toResult(t, got, m, err).equal(native(t, &d, small.body, small.dialect)) {
+		t.Fatalf("after an abandoned call: output differs from native (err %v)", err)
+	}
+	if s := e.Stats(); s.Created != 1 || s.Discarded != 0 || s.Live != 1 {
+		t.Fatalf("stats %+v, want the same instance reused", s)
+	}
+}
+
+// imageBody is an eyun image callback of about n bytes, nearly all of them
+// an inline base64 thumbnail: the largest kind of body vendors send.
+func imageBody(n int) []byte {
+	img := strings.Repeat("/9j/4AAQSkZJRgABAQAASABIAAD", n/27)
+	return []byte(`{"account":"1","data":{"content":"<msg><img aeskey=\"k\" length=\"1\"/></msg>","fromUser":"wxid_a","img":"` +
+		img + `","msgId":1,"msgType":3,"newMsgId":2,"timestamp":1619157875,"toUser":"wxid_b"},"messageType":6,"wcId":"wxid_b"}`)
+}
+
+// TestSmallCallsStayInline: bodies under the detach size never start a
+// goroutine, whatever the context (the zero-allocation path).
+func TestSmallCallsStayInline(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1))
+	f := fixtures(t)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dst := make([]byte, 0, 64<<10)
+	if _, _, err := e.AppendDecode(ctx, dst, f.body, f.dialect); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(200, func() {
+		e.AppendDecode(ctx, dst[:0], f.body, f.dialect)
+	}); n != 0 {
+		t.Fatalf("%v allocations per call with a cancellable context", n)
+	}
+}
+
+// TestCloseWhileCalling closes engines while goroutines decode through
+// them: afterwards every instance is closed and every slot free, whichever
+// way each call raced with Close.
+func TestCloseWhileCalling(t *testing.T) {
+	fs := fixtures(t)
+	for round := 0; round < 30; round++ {
+		e, err := New(context.Background(), WithCompilationCache(testCache), WithMaxInstances(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := 0; g < 6; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				var dst []byte
+				for i := g; ; i++ {
+					f := fs[i%len(fs)]
+					if _, _, err := e.AppendDecode(context.Background(), dst[:0], f.body, f.dialect); err != nil &&
+						strings.Contains(err.Error(), "closed") {
+						return
+					}
+				}
+			}(g)
+		}
+		time.Sleep(time.Duration(round%5) * time.Millisecond)
+		if err := e.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if s := e.Stats(); s.Live != 0 || s.Idle != 0 {
+			t.Fatalf("round %d: after Close and every call: %+v, want no live instance", round, s)
+		}
+	}
+}
