@@ -198,8 +198,9 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 
 	key := meta.DedupKey
 	reserved := false
+	var claim dedup.Claim
 	if len(key) > 0 {
-		st, err := w.cfg.Dedup.Reserve(ctx, key)
+		st, c, err := w.cfg.Dedup.Reserve(ctx, key)
 		switch {
 		case err != nil:
 			w.m.dedupErrs.Inc()
@@ -213,7 +214,7 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 			w.fail(rw, r, http.StatusConflict, &decoder.Error{Code: codeInFlight, Dialect: vendor, Offset: -1, Detail: "this event is being delivered; retry"}, nil, false)
 			return
 		default:
-			reserved = true
+			reserved, claim = true, c
 		}
 	}
 
@@ -224,7 +225,7 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		if reserved {
 			// Free the key so the vendor's retry is delivered, even if
 			// the client has gone away meanwhile.
-			if rerr := w.cfg.Dedup.Release(context.WithoutCancel(ctx), key); rerr != nil {
+			if rerr := w.cfg.Dedup.Release(context.WithoutCancel(ctx), key, claim); rerr != nil {
 				w.m.dedupErrs.Inc()
 			}
 		}
@@ -234,7 +235,11 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 	if reserved {
-		if err := w.cfg.Dedup.Commit(context.WithoutCancel(ctx), key); err != nil {
+		// Not the request's context: a client that hangs up now must not
+		// cancel the commit of an event already accepted. Background
+		// rather than context.WithoutCancel(ctx), which allocates on every
+		// new event; nothing below reads context values.
+		if err := w.cfg.Dedup.Commit(context.Background(), key); err != nil {
 			// Delivered anyway: a replay may be delivered twice, which
 			// downstream can drop by dedup key.
 			w.m.dedupErrs.Inc()

@@ -6,6 +6,8 @@
 // sink, and Release drops the claim when delivery failed, so that the next
 // retry of the callback is delivered instead of being dropped as a duplicate.
 // A key is therefore only ever "seen" for an event that really got through.
+// Each reservation is a Claim with a lease: Release only drops the claim it
+// is given (see Claim), while Commit always commits (see Store.Commit).
 //
 // Two stores implement it: Local (in memory, bounded, with a TTL, persisted
 // in a bbolt file so a restart does not forget) for a single worker, and
@@ -45,14 +47,43 @@ func (s State) String() string {
 	return "unknown"
 }
 
+// Claim identifies one reservation of a key: Reserve returns a new one with
+// Reserved, and Release acts only while the key is still held by that claim.
+// It is a small comparable value; the zero Claim is no claim.
+//
+// Why claims: a claim lives for Options.Lease. A holder that outlives its
+// lease (a sink stalled for longer) may find that another request claimed
+// the key after the lease ended. Its Release must then leave the newer claim
+// alone: freeing the key under the request now delivering it would let the
+// vendor's next retry be delivered alongside it.
+type Claim struct{ n uint64 }
+
+// IsZero reports whether c is no claim.
+func (c Claim) IsZero() bool { return c.n == 0 }
+
 // Store is a de-duplication store. Implementations are safe for concurrent use.
 type Store interface {
-	// Reserve claims key unless it is committed or claimed.
-	Reserve(ctx context.Context, key []byte) (State, error)
-	// Commit marks key as seen for the store's TTL.
+	// Reserve claims key unless it is committed or claimed by a claim whose
+	// lease has not ended. With Reserved it returns the new claim, which the
+	// caller passes to Release; otherwise the zero Claim.
+	Reserve(ctx context.Context, key []byte) (State, Claim, error)
+	// Commit marks key as seen for the store's TTL, whoever holds it.
+	//
+	// Commit takes no claim on purpose: the event was accepted, so the key
+	// becomes committed even when the caller's lease ended and another
+	// request claimed it since (a stale Commit). Committing is always safe
+	// against loss (the event did get through); refusing it would only let
+	// a later retry be delivered once more if the newer holder fails. The
+	// newer holder is not disturbed either: its delivery goes on, its Commit
+	// commits again and its Release finds the key committed and does
+	// nothing. It also lets keys be committed with no claim at all (events
+	// found in the forward sink's spool at start-up).
 	Commit(ctx context.Context, key []byte) error
-	// Release drops the caller's claim on key.
-	Release(ctx context.Context, key []byte) error
+	// Release drops claim c on key if key is still held by c: a committed
+	// key, a key claimed again after c's lease ended, or a key with no claim
+	// is left as it is. A nil error does not say whether anything was
+	// dropped.
+	Release(ctx context.Context, key []byte, c Claim) error
 	// Ready reports whether the store can answer.
 	Ready(ctx context.Context) error
 	// Close flushes and releases the store.
@@ -65,11 +96,12 @@ type Options struct {
 	// replay within hours, and Eyun asks receivers to de-duplicate replays).
 	TTL time.Duration
 	// Lease bounds how long a claim lives if its holder vanishes (a crashed
-	// replica): after it the key can be claimed again (default 2m, longer
-	// than any request may take).
+	// replica): after it the key can be claimed again, and the old claim's
+	// Release no longer acts on the new one (default 2m, longer than any
+	// request may take).
 	Lease time.Duration
-	// MaxKeys bounds the Local store (default 1,000,000 keys, ~70 MB: keys
-	// are kept as 128-bit hashes).
+	// MaxKeys bounds the Local store (default 1,000,000 keys, ~110 MB with
+	// its map and FIFO at the bound: keys are kept as 128-bit hashes).
 	MaxKeys int
 	// FlushInterval is how often Local moves new keys from its journal to
 	// its bbolt file (default 1s).
@@ -107,10 +139,11 @@ func Open(ctx context.Context, spec, dataDir string, opt Options) (Store, error)
 }
 
 // Off is a store that never sees duplicates: every callback is delivered.
+// Its claims are all the same non-zero Claim.
 type Off struct{}
 
-func (Off) Reserve(context.Context, []byte) (State, error) { return Reserved, nil }
-func (Off) Commit(context.Context, []byte) error           { return nil }
-func (Off) Release(context.Context, []byte) error          { return nil }
-func (Off) Ready(context.Context) error                    { return nil }
-func (Off) Close() error                                   { return nil }
+func (Off) Reserve(context.Context, []byte) (State, Claim, error) { return Reserved, Claim{1}, nil }
+func (Off) Commit(context.Context, []byte) error                  { return nil }
+func (Off) Release(context.Context, []byte, Claim) error          { return nil }
+func (Off) Ready(context.Context) error                           { return nil }
+func (Off) Close() error                                          { return nil }

@@ -30,29 +30,44 @@ import (
 // Bound and TTL: all keys live for the same TTL, so commit order is expiry
 // order and one FIFO serves both: the oldest keys go first when they expire
 // or when MaxKeys is exceeded.
+//
+// Claims: open claims live in their own map, apart from the committed keys,
+// numbered from a counter (a Claim is its number); they are never persisted
+// (after a restart every claim is gone, as the requests holding them are).
+// Release deletes a claim only if the number matches; Commit deletes
+// whichever claim is open. A claim whose holder never closes it (a request
+// that panicked) is free for Reserve once its lease ends, and the background
+// flusher sweeps such claims out every FlushInterval. The map holds only the
+// claims of requests in progress (and, for at most a lease plus an interval,
+// ones never closed), so the sweep costs little, and a committed key needs
+// no state beyond its expiry.
 type Local struct {
 	opt Options
 	db  *bolt.DB
 
 	mu      sync.Mutex
-	keys    map[hkey]entry
-	fifo    []item // committed keys, oldest first, from fifo[head]
+	keys    map[hkey]int64 // committed keys: expiry, unix nanoseconds
+	fifo    []item         // committed keys, oldest first, from fifo[head]
 	head    int
 	pending []item // committed, not yet in bbolt
 	batch   uint64 // sequence number of the last bbolt batch
 	closed  bool
 	journal *journal // keys committed since the last flush
 
+	// Guarded by mu too.
+	claims    map[hkey]claim // open claims
+	lastClaim uint64         // number of the last claim handed out
+
 	stop chan struct{}
 	done chan struct{}
 }
 
 // hkey is a dedup key as stored: the first 128 bits of its SHA-256. Fixed
-// size and free of pointers, so a million keys cost ~40 MB and nothing for
-// the garbage collector to scan, and records on disk have one size. Two
-// distinct keys would have to collide on 128 bits for an event to be taken
-// for a duplicate: with n keys remembered the odds are about n²/2¹²⁹
-// (~10⁻²⁷ for a million).
+// size and free of pointers, so a million committed keys cost ~56 MB of map
+// (24 bytes a slot with the expiry) and nothing for the garbage collector to
+// scan, and records on disk have one size. Two distinct keys would have to
+// collide on 128 bits for an event to be taken for a duplicate: with n keys
+// remembered the odds are about n²/2¹²⁹ (~10⁻²⁷ for a million).
 type hkey [2]uint64
 
 func hashKey(key []byte) hkey {
@@ -60,9 +75,10 @@ func hashKey(key []byte) hkey {
 	return hkey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:16])}
 }
 
-type entry struct {
-	exp      int64 // unix nanoseconds: end of the commit or of the lease
-	inflight bool
+// claim is an open claim: pointer-free, like the keys.
+type claim struct {
+	n   uint64 // Claim.n: never 0
+	exp int64  // unix nanoseconds: end of the lease
 }
 
 type item struct {
@@ -82,7 +98,7 @@ func OpenLocal(path string, opt Options) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Local{opt: opt, db: db, keys: make(map[hkey]entry), stop: make(chan struct{}), done: make(chan struct{})}
+	l := &Local{opt: opt, db: db, keys: make(map[hkey]int64), claims: make(map[hkey]claim), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := l.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -143,10 +159,10 @@ func (l *Local) addRecords(b []byte, now int64, pending bool) {
 		if it.exp <= now {
 			continue
 		}
-		if e, ok := l.keys[it.key]; ok && e.exp >= it.exp {
+		if exp, ok := l.keys[it.key]; ok && exp >= it.exp {
 			continue
 		}
-		l.keys[it.key] = entry{exp: it.exp}
+		l.keys[it.key] = it.exp
 		l.fifo = append(l.fifo, it)
 		if pending {
 			l.pending = append(l.pending, it)
@@ -171,22 +187,26 @@ func (l *Local) loadJournal(path string) error {
 }
 
 // Reserve implements Store.
-func (l *Local) Reserve(_ context.Context, key []byte) (State, error) {
+func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
 	now := time.Now().UnixNano()
+	k := hashKey(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := hashKey(key)
-	if e, ok := l.keys[k]; ok && e.exp > now {
-		if e.inflight {
-			return InFlight, nil
-		}
-		return Duplicate, nil
+	if exp, ok := l.keys[k]; ok && exp > now {
+		return Duplicate, Claim{}, nil
 	}
-	l.keys[k] = entry{exp: now + int64(l.opt.Lease), inflight: true}
-	return Reserved, nil
+	if c, ok := l.claims[k]; ok && c.exp > now {
+		return InFlight, Claim{}, nil
+	}
+	// Free, or claimed by a claim whose lease ended: that claim is replaced,
+	// so its holder's Release no longer matches.
+	l.lastClaim++
+	l.claims[k] = claim{n: l.lastClaim, exp: now + int64(l.opt.Lease)}
+	return Reserved, Claim{l.lastClaim}, nil
 }
 
-// Commit implements Store.
+// Commit implements Store: it commits key whoever holds it (see
+// Store.Commit) and drops the open claim, if any.
 func (l *Local) Commit(_ context.Context, key []byte) error {
 	now := time.Now().UnixNano()
 	it := item{key: hashKey(key), exp: now + int64(l.opt.TTL)}
@@ -195,22 +215,36 @@ func (l *Local) Commit(_ context.Context, key []byte) error {
 	if l.closed {
 		return errors.New("dedup: store closed")
 	}
-	l.keys[it.key] = entry{exp: it.exp}
+	delete(l.claims, it.key)
+	l.keys[it.key] = it.exp
 	l.fifo = append(l.fifo, it)
 	l.pending = append(l.pending, it)
 	l.evict(now)
 	return l.journal.append(it)
 }
 
-// Release implements Store.
-func (l *Local) Release(_ context.Context, key []byte) error {
+// Release implements Store: it deletes key's claim if it is c, whether or
+// not its lease ended (no one claimed the key since).
+func (l *Local) Release(_ context.Context, key []byte, c Claim) error {
+	k := hashKey(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := hashKey(key)
-	if e, ok := l.keys[k]; ok && e.inflight {
-		delete(l.keys, k)
+	if cur, ok := l.claims[k]; ok && cur.n == c.n {
+		delete(l.claims, k)
 	}
 	return nil
+}
+
+// sweep drops the claims whose lease has ended: Reserve already treats them
+// as free, so only memory changes. A holder still out may Release or Commit
+// later: its Release then finds nothing to drop (as after a new claim), its
+// Commit commits as always. l.mu is held.
+func (l *Local) sweep(now int64) {
+	for k, c := range l.claims {
+		if c.exp <= now {
+			delete(l.claims, k)
+		}
+	}
 }
 
 // evict drops expired keys and the oldest beyond MaxKeys. l.mu is held.
@@ -222,7 +256,7 @@ func (l *Local) evict(now int64) {
 		}
 		// A key committed twice (after its TTL) is in the FIFO twice: only
 		// the entry matching the map's expiry removes it from the map.
-		if e, ok := l.keys[it.key]; ok && !e.inflight && e.exp == it.exp {
+		if exp, ok := l.keys[it.key]; ok && exp == it.exp {
 			delete(l.keys, it.key)
 		}
 		l.fifo[l.head] = item{}
@@ -246,6 +280,9 @@ func (l *Local) loop() {
 		case <-l.stop:
 			return
 		case <-t.C:
+			l.mu.Lock()
+			l.sweep(time.Now().UnixNano())
+			l.mu.Unlock()
 			_ = l.flush()
 		}
 	}

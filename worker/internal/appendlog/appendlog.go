@@ -43,12 +43,20 @@ func ParsePolicy(s string) (Policy, bool) {
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("appendlog: closed")
 
+// file is what File uses of its *os.File; tests put a faulty one in.
+type file interface {
+	Write(b []byte) (int, error)
+	Truncate(size int64) error
+	Sync() error
+	Close() error
+}
+
 // File is an append-only file. Its methods are safe for concurrent use.
 type File struct {
 	policy Policy
 
 	mu      sync.Mutex // guards f, size, written, closed, writes
-	f       *os.File
+	f       file
 	size    int64  // bytes in the file
 	written uint64 // number of Append calls that wrote
 	closed  bool

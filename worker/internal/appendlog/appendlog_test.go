@@ -2,10 +2,12 @@ package appendlog
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,4 +79,126 @@ func TestParsePolicy(t *testing.T) {
 	if _, ok := ParsePolicy("often"); ok {
 		t.Error("ParsePolicy accepted often")
 	}
+}
+
+// faultyFile fails writes and truncations on demand, as a full disk does.
+type faultyFile struct {
+	file
+	tear     int   // >= 0: the next Write writes only tear bytes, then fails
+	truncErr error // returned by every Truncate
+}
+
+func (f *faultyFile) Write(b []byte) (int, error) {
+	if f.tear < 0 {
+		return f.file.Write(b)
+	}
+	n, err := f.file.Write(b[:f.tear])
+	f.tear = -1
+	if err == nil {
+		err = syscall.ENOSPC
+	}
+	return n, err
+}
+
+func (f *faultyFile) Truncate(size int64) error {
+	if f.truncErr != nil {
+		return f.truncErr
+	}
+	return f.file.Truncate(size)
+}
+
+func openFaulty(t *testing.T, path string) (*File, *faultyFile) {
+	t.Helper()
+	l, err := Open(path, SyncAlways, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff := &faultyFile{file: l.f, tear: -1}
+	l.f = ff
+	return l, ff
+}
+
+func appendOK(t *testing.T, l *File, rec string) {
+	t.Helper()
+	if _, err := l.Append([]byte(rec)); err != nil {
+		t.Fatalf("Append(%q): %v", rec, err)
+	}
+}
+
+func wantContent(t *testing.T, path, want string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want {
+		t.Fatalf("file holds %q, want %q", b, want)
+	}
+}
+
+// A write cut short by a full disk must not leave its torn bytes between
+// the records acknowledged before and after it: readers stop at the first
+// record that does not check out and would lose the later ones.
+func TestTornWriteIsCutOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	l, ff := openFaulty(t, path)
+	appendOK(t, l, "r0\n")
+	appendOK(t, l, "r1\n")
+
+	ff.tear = 4
+	if _, err := l.Append([]byte("torn-record\n")); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("torn Append returned %v, want ENOSPC", err)
+	}
+	// A write that failed with nothing written needs no cutting off.
+	ff.tear = 0
+	if _, err := l.Append([]byte("empty\n")); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("failed Append returned %v, want ENOSPC", err)
+	}
+	appendOK(t, l, "r2\n")
+	appendOK(t, l, "r3\n")
+	want := "r0\nr1\nr2\nr3\n"
+	wantContent(t, path, want)
+	if l.Size() != int64(len(want)) {
+		t.Fatalf("Size %d, want %d", l.Size(), len(want))
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopened (as after a restart) it has the same records and appends
+	// after them.
+	l, err := Open(path, SyncAlways, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Size() != int64(len(want)) {
+		t.Fatalf("reopened Size %d, want %d", l.Size(), len(want))
+	}
+	appendOK(t, l, "r4\n")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantContent(t, path, want+"r4\n")
+}
+
+// If the torn bytes cannot be cut off, no later append may be acknowledged
+// behind them.
+func TestTornWriteNotCutOffRefusesAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	l, ff := openFaulty(t, path)
+	appendOK(t, l, "r0\n")
+	ff.tear, ff.truncErr = 4, syscall.EIO
+	if _, err := l.Append([]byte("torn-record\n")); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("torn Append returned %v, want ENOSPC", err)
+	}
+	for range 2 {
+		if _, err := l.Append([]byte("r1\n")); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("Append after a torn write that stayed: %v, want the truncation error", err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing was acknowledged after the torn bytes.
+	wantContent(t, path, "r0\ntorn")
 }
