@@ -13,6 +13,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wxhook/wxhook/decoder"
@@ -387,7 +388,8 @@ type instance struct {
 
 func (e *Engine) newInstance(ctx context.Context) (*instance, error) {
 	ll := &lineLogger{log: e.cfg.logger}
-	mod, err := e.rt.InstantiateModule(ctx, e.compiled, e.modCfg.WithStderr(ll).WithStdout(ll))
+	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, memoryAllocator{}), e.compiled,
+		e.modCfg.WithStderr(ll).WithStdout(ll))
 	if err != nil {
 		return nil, fmt.Errorf("host: instantiate: %w", err)
 	}
