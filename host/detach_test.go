@@ -134,3 +134,76 @@ func TestCloseWhileCalling(t *testing.T) {
 		}
 	}
 }
+
+// endedCtx is a context that is already done but whose first Err reports
+// nothing: it stands for a deadline that passes between AppendDecode's check
+// and the moment an instance is in hand.
+type endedCtx struct {
+	context.Context
+	asked bool
+}
+
+func (c *endedCtx) Err() error {
+	if !c.asked {
+		c.asked = true
+		return nil
+	}
+	return c.Context.Err()
+}
+
+// TestNoDetachedCallAfterDeadline: a context that ended while waiting for an
+// instance starts no detached call (which would decode for nobody).
+func TestNoDetachedCallAfterDeadline(t *testing.T) {
+	e := newEngine(t, WithMaxInstances(1))
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := e.AppendDecode(&endedCtx{Context: ended}, nil, imageBody(1<<20), decoder.Auto)
+	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("got %v, want an internal cancellation error", err)
+	}
+	if s := e.Stats(); s.Abandoned != 0 || s.Discarded != 0 || s.Idle != 1 {
+		t.Fatalf("stats %+v: want no call started and the instance idle", s)
+	}
+}
+
+// TestCloseRefusesQueuedCalls: a caller waiting for an instance when Close
+// starts is refused, not served by the instance Close is waiting for (nor
+// by a new one).
+func TestCloseRefusesQueuedCalls(t *testing.T) {
+	e, err := New(context.Background(), WithCompilationCache(testCache), WithMaxInstances(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := e.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fixtures(t)[0]
+	queued := make(chan error, 1)
+	go func() {
+		_, _, err := e.AppendDecode(context.Background(), nil, f.body, f.dialect)
+		queued <- err
+	}()
+	for e.busy.Load() < 2 { // the caller is counted, then waits for the instance
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close(context.Background()) }()
+	for !e.closed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	e.release(held)
+	if err := <-queued; code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("queued call: got %v, want the engine-closed error", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Stats(); s.Live != 0 || s.Created != 1 {
+		t.Fatalf("stats %+v: want no instance left and none started after Close", s)
+	}
+	if err := e.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

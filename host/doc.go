@@ -7,9 +7,11 @@
 // native decoder's output byte for byte: canonical JSON on success, the same
 // *decoder.Error (read back from the canonical error JSON) on failure.
 //
-// Failures of the engine itself - a trap, a cancelled or expired context, an
-// exhausted memory limit - come back as decoder.CodeInternal errors; the
-// instance that failed is closed and replaced, never reused. A context is
+// Failures of the engine itself - a trap, an exhausted memory limit, a
+// cancelled or expired context - come back as decoder.CodeInternal errors.
+// An instance whose call failed inside the guest is closed and replaced,
+// never reused; one whose call never started (the context ended first), or
+// whose detached call was abandoned but finished well, goes back to the pool. A context is
 // checked before each call and while waiting for an instance; a call on a
 // large body runs detached so that its caller returns when the context ends
 // (WithDetachFrom); WithCloseOnContextDone also stops the guest in flight,

@@ -64,6 +64,8 @@ type Engine struct {
 	slots chan struct{}
 
 	closed    atomic.Bool
+	shut      chan struct{} // closed once the runtime is closed; shutErr is then set
+	shutErr   error
 	busy      atomic.Int64 // instances out of the pool: acquired, not yet released or discarded
 	created   atomic.Int64
 	discarded atomic.Int64
@@ -102,6 +104,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		rt:       wazero.NewRuntimeWithConfig(ctx, rc),
 		ownCache: ownCache,
 		idle:     make(chan *instance, cfg.maxInstances),
+		shut:     make(chan struct{}),
 		slots:    make(chan struct{}, cfg.maxInstances),
 	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
@@ -187,6 +190,9 @@ func (e *Engine) AppendDecode(ctx context.Context, dst, src []byte, dialect deco
 		return dst, decoder.Meta{}, internalError(dialect, err)
 	}
 	if !e.cfg.interrupt && e.cfg.detachFrom > 0 && len(src) >= e.cfg.detachFrom && ctx.Done() != nil {
+		if err := ctx.Err(); err != nil { // ended while we waited: start nothing
+			return e.finish(ctx, inst, dst, dialect, statusNotRun, nil, nil, err)
+		}
 		return e.decodeDetached(ctx, inst, dst, src, dialect)
 	}
 	status, out, h, err := inst.call(ctx, src, dialect)
@@ -236,7 +242,7 @@ func (e *Engine) decodeDetached(ctx context.Context, inst *instance, dst, src []
 		if !state.CompareAndSwap(running, taken) {
 			// Abandoned: nobody reads this result. Keep the instance only
 			// if the call itself went well.
-			if _, _, _, broken := inst.result(nil, dialect, status, out, h, err); broken {
+			if inst.broken(status, out, h, err) {
 				e.discard(context.Background(), inst)
 			} else {
 				e.release(inst)
@@ -276,8 +282,18 @@ func (e *Engine) acquire(ctx context.Context) (*instance, error) {
 	}
 	select {
 	case inst := <-e.idle:
+		// Close may have started while we waited: it takes no new calls.
+		if e.closed.Load() {
+			e.release(inst)
+			return nil, errClosed
+		}
 		return inst, nil
 	case e.slots <- struct{}{}:
+		if e.closed.Load() {
+			<-e.slots
+			e.busy.Add(-1)
+			return nil, errClosed
+		}
 		inst, err := e.newInstance(ctx)
 		if err != nil {
 			<-e.slots
@@ -330,38 +346,34 @@ func (e *Engine) discard(ctx context.Context, inst *instance) {
 // the runtime. Later calls fail at once with decoder.CodeInternal. If ctx
 // ends first, Close returns its error and the runtime is closed in the
 // background when the last call ends.
+//
+// A later Close waits, within its own ctx, for the runtime to be closed and
+// returns the same error.
 func (e *Engine) Close(ctx context.Context) error {
-	if e.closed.Swap(true) {
-		return nil
+	if !e.closed.Swap(true) {
+		e.drainIdle(ctx)
+		go func() {
+			e.waitCalls()
+			e.shutErr = e.closeRuntime(context.Background())
+			close(e.shut)
+		}()
 	}
-	e.drainIdle(ctx)
-	if e.waitCalls(ctx) {
-		return e.closeRuntime(context.WithoutCancel(ctx))
+	select {
+	case <-e.shut:
+		return e.shutErr
+	case <-ctx.Done():
+		return fmt.Errorf("host: close: %w while calls still run; the runtime closes when they end", ctx.Err())
 	}
-	go func() {
-		e.waitCalls(context.Background())
-		e.closeRuntime(context.Background())
-	}()
-	return fmt.Errorf("host: close: %w while calls still run; the runtime closes when they end", ctx.Err())
 }
 
-// waitCalls waits until no instance is out of the pool, or ctx ends.
-// Calls are bounded (microseconds; about 5 ms per MiB of input), so a
-// short poll is simpler than a signal on every release.
-func (e *Engine) waitCalls(ctx context.Context) bool {
-	if e.busy.Load() == 0 {
-		return true
-	}
-	t := time.NewTicker(200 * time.Microsecond)
-	defer t.Stop()
+// waitCalls waits until no instance is out of the pool.
+// Calls are bounded (a few microseconds for a typical callback, about 5 ms
+// per MiB of input), so a short poll is simpler than a signal on every
+// release.
+func (e *Engine) waitCalls() {
 	for e.busy.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
+		time.Sleep(200 * time.Microsecond)
 	}
-	return true
 }
 
 var errClosed = errors.New("host: engine closed")
@@ -384,13 +396,16 @@ type instance struct {
 	inCap  uint32
 	stack  []uint64
 	stderr *lineLogger
+	memory *memoryAllocator
 }
 
 func (e *Engine) newInstance(ctx context.Context) (*instance, error) {
 	ll := &lineLogger{log: e.cfg.logger}
-	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, memoryAllocator{}), e.compiled,
+	alloc := &memoryAllocator{}
+	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), e.compiled,
 		e.modCfg.WithStderr(ll).WithStdout(ll))
 	if err != nil {
+		alloc.free()
 		return nil, fmt.Errorf("host: instantiate: %w", err)
 	}
 	inst := &instance{
@@ -400,28 +415,29 @@ func (e *Engine) newInstance(ctx context.Context) (*instance, error) {
 		dec:    mod.ExportedFunction("wxhook_decode"),
 		stack:  make([]uint64, 3),
 		stderr: ll,
+		memory: alloc,
 	}
 	ver := mod.ExportedFunction("wxhook_abi_version")
 	hdr := mod.ExportedFunction("wxhook_header")
 	if inst.mem == nil || inst.input == nil || inst.dec == nil || ver == nil || hdr == nil {
-		mod.Close(ctx)
+		inst.close(ctx)
 		return nil, errors.New("host: module lacks the wxhook exports")
 	}
 	if err := ver.CallWithStack(ctx, inst.stack); err != nil {
-		mod.Close(ctx)
+		inst.close(ctx)
 		return nil, fmt.Errorf("host: abi version: %w", err)
 	}
 	if v := uint32(inst.stack[0]); v != ABIVersion {
-		mod.Close(ctx)
+		inst.close(ctx)
 		return nil, fmt.Errorf("host: module speaks ABI %d, host %d", v, ABIVersion)
 	}
 	if err := hdr.CallWithStack(ctx, inst.stack); err != nil {
-		mod.Close(ctx)
+		inst.close(ctx)
 		return nil, fmt.Errorf("host: header: %w", err)
 	}
 	inst.hdr = uint32(inst.stack[0])
 	if !inst.readInput() {
-		mod.Close(ctx)
+		inst.close(ctx)
 		return nil, errors.New("host: header outside memory")
 	}
 	e.created.Add(1)
@@ -438,7 +454,22 @@ func (in *instance) readInput() bool {
 
 func (in *instance) close(ctx context.Context) {
 	in.mod.Close(ctx)
+	in.memory.free()
 	in.stderr.flush()
+}
+
+// broken is result's verdict on the instance, without building a result.
+func (in *instance) broken(status uint32, out, h []byte, err error) bool {
+	switch {
+	case err != nil:
+		return status != statusNotRun
+	case status == statusOK:
+		return uint64(le32(h[hdrDedupOff:]))+uint64(le32(h[hdrDedupLen:])) > uint64(len(out))
+	case status == statusError:
+		_, perr := decoder.ParseErrorJSON(out)
+		return perr != nil
+	}
+	return true
 }
 
 // result interprets a finished call: it appends the output to dst or
@@ -519,6 +550,11 @@ func (in *instance) run(ctx context.Context, n uint32, dialect decoder.Dialect) 
 	in.stack[0], in.stack[1], in.stack[2] = uint64(in.inPtr), uint64(n), uint64(dialect)
 	if err := in.dec.CallWithStack(ctx, in.stack); err != nil {
 		return 0, nil, nil, err
+	}
+	// With interruption, wazero's watcher may close the module just as the
+	// call returns; its memory may then be freed at any moment.
+	if in.mod.IsClosed() {
+		return 0, nil, nil, errors.New("module closed during the call")
 	}
 	status = uint32(in.stack[0])
 	h, ok := in.mem.Read(in.hdr, hdrSize)

@@ -7,16 +7,22 @@ import (
 )
 
 // mappedMemory is a linear memory in one anonymous mapping of its maximum
-// size: it never moves and never copies, and pages the guest never touched
-// cost no RAM (MAP_NORESERVE: nothing is charged against swap up front).
-type mappedMemory struct{ buf []byte }
+// size, reserved inaccessible (PROT_NONE: address space only, not charged
+// against the commit limit even with strict overcommit) and made
+// read-write page range by page range as the guest grows. It never moves
+// and never copies; pages the guest never touched cost no RAM.
+type mappedMemory struct {
+	buf  []byte // the whole reservation
+	rw   uint64 // length of the read-write prefix
+	once freeOnce
+}
 
 // reserve maps max bytes, or returns nil (the caller falls back to a slice).
 func reserve(max uint64) experimental.LinearMemory {
 	if max == 0 || max > 1<<32 {
 		return nil
 	}
-	b, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE,
+	b, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_NONE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
 	if err != nil {
 		return nil
@@ -24,16 +30,24 @@ func reserve(max uint64) experimental.LinearMemory {
 	return &mappedMemory{buf: b}
 }
 
+// Reallocate makes the first size bytes usable. Sizes are whole wasm pages
+// (64 KiB), so the ranges are aligned to the system's pages. A nil result
+// makes the guest's memory.grow fail, which the guest reports.
 func (m *mappedMemory) Reallocate(size uint64) []byte {
 	if size > uint64(len(m.buf)) {
 		return nil
+	}
+	if size > m.rw {
+		if err := syscall.Mprotect(m.buf[m.rw:size], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+			return nil
+		}
+		m.rw = size
 	}
 	return m.buf[:size:size]
 }
 
 func (m *mappedMemory) Free() {
-	if m.buf != nil {
+	if m.once.first() {
 		syscall.Munmap(m.buf)
-		m.buf = nil
 	}
 }

@@ -17,13 +17,14 @@ const (
 	// DefaultMemoryLimitPages caps each instance's linear memory at
 	// 256 MiB (a page is 64 KiB): the Go runtime, input and output buffers
 	// for a DefaultMaxInput body (an unknown event embeds the whole body
-	// again) and the decoder's scratch fit inside. It is a ceiling, not a
-	// reservation: an instance grows only as far as its largest body needs.
+	// again) and the decoder's scratch fit inside. It is a ceiling: on
+	// Linux the range is reserved as address space only (memory_linux.go),
+	// and an instance uses memory only as far as its largest body needs.
 	DefaultMemoryLimitPages = 4096
 	// DefaultCloseOnContextDone is off: see WithCloseOnContextDone.
 	DefaultCloseOnContextDone = false
 	// DefaultDetachFrom is the body size from which a call whose context
-	// can end runs detached (see WithDetachFrom): 256 KiB, about 1.5 ms of
+	// can end runs detached (see WithDetachFrom): 256 KiB, about 1.3 ms of
 	// decoding under wazero, where the extra goroutine is noise.
 	DefaultDetachFrom = 256 << 10
 )
@@ -118,7 +119,7 @@ func WithLogger(l *slog.Logger) Option {
 // body runs detached (WithDetachFrom), so the caller returns when its
 // context ends. What is not stopped is the guest's CPU work on an abandoned
 // call; it is bounded because the decoder is linear in its input and the
-// input by WithMaxInput (a body of 1 MiB takes about 6 ms). Turn
+// input by WithMaxInput (about 5 ms per MiB). Turn
 // interruption on when that CPU matters more than throughput.
 func WithCloseOnContextDone(interrupt bool) Option {
 	return func(c *config) { c.interrupt = interrupt }
@@ -128,10 +129,12 @@ func WithCloseOnContextDone(interrupt bool) Option {
 // (ctx.Done() != nil) runs on a separate goroutine, so that AppendDecode
 // returns with the context's error as soon as the context ends (default
 // DefaultDetachFrom; 0 never detaches). The abandoned call finishes in the
-// background, writes nothing the caller owns, and its instance then returns
-// to the pool; Stats counts such calls. Smaller bodies run on the caller's
-// goroutine, with no allocation: they finish in microseconds. Irrelevant
-// with WithCloseOnContextDone(true), which stops the guest itself.
+// background and writes nothing the caller owns; its instance then returns
+// to the pool, or is replaced if the call failed; Stats counts such calls.
+// Smaller bodies run on the caller's goroutine, with no allocation: a
+// typical callback of a few KiB takes microseconds, 256 KiB about 1.3 ms.
+// Irrelevant with WithCloseOnContextDone(true), which stops the guest
+// itself.
 func WithDetachFrom(n int) Option {
 	return func(c *config) {
 		if n >= 0 {

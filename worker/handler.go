@@ -171,6 +171,15 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		case decoder.CodeTooLarge:
 			status = http.StatusRequestEntityTooLarge
 		case decoder.CodeInternal:
+			if ctx.Err() != nil {
+				// The request's context ended during the decode: the
+				// client hung up or the server is draining. The body is
+				// fine and the vendor retries a callback it got no answer
+				// for, so it is not a dead letter.
+				rw.Header()["Retry-After"] = retryAfter
+				w.fail(rw, r, http.StatusServiceUnavailable, de, nil, false)
+				return
+			}
 			// The engine failed, not the body: let the vendor retry.
 			status = http.StatusInternalServerError
 		}

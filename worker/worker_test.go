@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -484,5 +485,25 @@ func TestRedact(t *testing.T) {
 		if got := redact(in); got != want {
 			t.Errorf("redact(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestClientGoneIsNotADeadLetter: a request whose context ends before its
+// body is decoded (the client hung up) is answered 503 and not kept as a
+// dead letter: the body was fine, and the vendor retries.
+func TestClientGoneIsNotADeadLetter(t *testing.T) {
+	e := start(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/hook/eyun", bytes.NewReader(fixture(t, "eyun", "seed_text_private")))
+	req.Header.Set("X-Wxhook-Secret", secret)
+	rec := httptest.NewRecorder()
+	e.w.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("got %d %q, want 503 with Retry-After", rec.Code, rec.Body)
+	}
+	e.stop()
+	if b, _ := os.ReadFile(filepath.Join(e.dir, "deadletter.ndjson")); len(b) != 0 {
+		t.Fatalf("dead-lettered: %s", b)
 	}
 }

@@ -199,7 +199,7 @@ func endLease(t *testing.T, s *Local, key string) {
 	if !ok {
 		t.Fatalf("%s is not claimed", key)
 	}
-	c.exp = time.Now().UnixNano() - 1
+	c.exp = s.leaseNow() - 1
 	s.claims[k] = c
 }
 

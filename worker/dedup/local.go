@@ -57,6 +57,10 @@ type Local struct {
 	// Guarded by mu too.
 	claims    map[hkey]claim // open claims
 	lastClaim uint64         // number of the last claim handed out
+	// epoch is what claim leases are measured from, on the monotonic
+	// clock: a wall clock stepped forward (NTP) must not end live leases.
+	// Committed keys keep wall-clock expiries: they are persisted.
+	epoch time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -78,8 +82,11 @@ func hashKey(key []byte) hkey {
 // claim is an open claim: pointer-free, like the keys.
 type claim struct {
 	n   uint64 // Claim.n: never 0
-	exp int64  // unix nanoseconds: end of the lease
+	exp int64  // end of the lease: nanoseconds since Local.epoch (monotonic)
 }
+
+// leaseNow is the time claim leases are compared with.
+func (l *Local) leaseNow() int64 { return int64(time.Since(l.epoch)) }
 
 type item struct {
 	key hkey
@@ -98,7 +105,7 @@ func OpenLocal(path string, opt Options) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Local{opt: opt, db: db, keys: make(map[hkey]int64), claims: make(map[hkey]claim), stop: make(chan struct{}), done: make(chan struct{})}
+	l := &Local{opt: opt, db: db, keys: make(map[hkey]int64), claims: make(map[hkey]claim), epoch: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := l.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -195,13 +202,14 @@ func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
 	if exp, ok := l.keys[k]; ok && exp > now {
 		return Duplicate, Claim{}, nil
 	}
-	if c, ok := l.claims[k]; ok && c.exp > now {
+	lease := l.leaseNow()
+	if c, ok := l.claims[k]; ok && c.exp > lease {
 		return InFlight, Claim{}, nil
 	}
 	// Free, or claimed by a claim whose lease ended: that claim is replaced,
 	// so its holder's Release no longer matches.
 	l.lastClaim++
-	l.claims[k] = claim{n: l.lastClaim, exp: now + int64(l.opt.Lease)}
+	l.claims[k] = claim{n: l.lastClaim, exp: lease + int64(l.opt.Lease)}
 	return Reserved, Claim{l.lastClaim}, nil
 }
 
@@ -235,7 +243,7 @@ func (l *Local) Release(_ context.Context, key []byte, c Claim) error {
 	return nil
 }
 
-// sweep drops the claims whose lease has ended: Reserve already treats them
+// sweep drops the claims whose lease has ended at now (leaseNow): Reserve already treats them
 // as free, so only memory changes. A holder still out may Release or Commit
 // later: its Release then finds nothing to drop (as after a new claim), its
 // Commit commits as always. l.mu is held.
@@ -281,7 +289,7 @@ func (l *Local) loop() {
 			return
 		case <-t.C:
 			l.mu.Lock()
-			l.sweep(time.Now().UnixNano())
+			l.sweep(l.leaseNow())
 			l.mu.Unlock()
 			_ = l.flush()
 		}
