@@ -18,11 +18,8 @@ import (
 //	 "status":400,"error":{"code":"not_json",…},"body_base64":"…"}
 //
 // The route has its secret segment replaced by "_" so the file can be
-// shared. Replaying a line once the decoder is fixed:
-//
-//	jq -r 'select(.error.code=="bad_content") | .body_base64' deadletter.ndjson |
-//	  while read -r b; do echo "$b" | base64 -d |
-//	    curl -sS -H "X-Wxhook-Secret: $SECRET" --data-binary @- http://127.0.0.1:8080/hook/eyun; done
+// shared. "wxhook replay" (cmd/wxhook/replay.go) sends the bodies to a
+// worker again once the cause is fixed.
 //
 // The file is append-only and fsynced once a second; it stops growing at
 // maxBytes (counted in wxhook_dead_letter_dropped_total) so a flood of

@@ -1,8 +1,10 @@
 // Command wxhook decodes WeChat / WeCom bot-vendor webhook callbacks into
-// wxhook's canonical events, and serves them as a webhook worker.
+// wxhook's canonical events, serves them as a webhook worker, and replays the
+// worker's dead letters.
 //
 //	wxhook decode [--engine wasm|native] [--dialect auto|wecom|eyun|dll] [FILE…|-]
 //	wxhook serve  [flags]
+//	wxhook replay --to URL [flags] [FILE…|-]
 //	wxhook version
 package main
 
@@ -16,6 +18,7 @@ const usage = `usage: wxhook <command> [arguments]
 commands:
   decode   decode callback documents (files or NDJSON on stdin) to canonical JSON lines
   serve    run the webhook worker
+  replay   send the worker's dead letters (deadletter.ndjson) to a running worker again
   version  print the version
 
 Run "wxhook <command> -h" for a command's flags.
@@ -32,6 +35,8 @@ func main() {
 		code = runDecode(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
 	case "serve":
 		code = runServe(os.Args[2:])
+	case "replay":
+		code = replayMain(os.Args[2:])
 	case "version":
 		fmt.Println("wxhook", version)
 	case "-h", "--help", "help":
