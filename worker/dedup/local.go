@@ -195,14 +195,15 @@ func (l *Local) loadJournal(path string) error {
 
 // Reserve implements Store.
 func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
-	now := time.Now().UnixNano()
+	t := time.Now() // one clock read for both clocks
+	now := t.UnixNano()
 	k := hashKey(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if exp, ok := l.keys[k]; ok && exp > now {
 		return Duplicate, Claim{}, nil
 	}
-	lease := l.leaseNow()
+	lease := int64(t.Sub(l.epoch)) // monotonic, as leaseNow
 	if c, ok := l.claims[k]; ok && c.exp > lease {
 		return InFlight, Claim{}, nil
 	}
