@@ -242,7 +242,7 @@ func (e *Engine) decodeDetached(ctx context.Context, inst *instance, dst, src []
 		if !state.CompareAndSwap(running, taken) {
 			// Abandoned: nobody reads this result. Keep the instance only
 			// if the call itself went well.
-			if inst.broken(status, out, h, err) {
+			if _, broken := inst.verdict(dialect, status, out, h, err); broken {
 				e.discard(context.Background(), inst)
 			} else {
 				e.release(inst)
@@ -458,50 +458,44 @@ func (in *instance) close(ctx context.Context) {
 	in.stderr.flush()
 }
 
-// broken is result's verdict on the instance, without building a result.
-func (in *instance) broken(status uint32, out, h []byte, err error) bool {
-	switch {
-	case err != nil:
-		return status != statusNotRun
-	case status == statusOK:
-		return uint64(le32(h[hdrDedupOff:]))+uint64(le32(h[hdrDedupLen:])) > uint64(len(out))
-	case status == statusError:
-		_, perr := decoder.ParseErrorJSON(out)
-		return perr != nil
-	}
-	return true
-}
-
-// result interprets a finished call: it appends the output to dst or
-// returns the guest's typed error. broken reports that the instance must
-// not be used again (a trap, a cancelled context, an exhausted memory
-// limit, or an answer that breaks the ABI).
-func (in *instance) result(dst []byte, dialect decoder.Dialect, status uint32, out, h []byte, err error) (_ []byte, _ decoder.Meta, _ error, broken bool) {
+// verdict checks a finished call: fail is the error AppendDecode returns
+// (nil when out holds canonical JSON), broken that the instance must not be
+// used again (a trap, an exhausted memory limit, or an answer that breaks
+// the ABI; not a call that never started).
+func (in *instance) verdict(dialect decoder.Dialect, status uint32, out, h []byte, err error) (fail error, broken bool) {
 	if err != nil {
-		return dst, decoder.Meta{}, internalError(dialect, err), status != statusNotRun
+		return internalError(dialect, err), status != statusNotRun
 	}
 	switch status {
 	case statusOK:
-		off, dl := le32(h[hdrDedupOff:]), le32(h[hdrDedupLen:])
-		if uint64(off)+uint64(dl) > uint64(len(out)) {
-			return dst, decoder.Meta{}, internalError(dialect, errors.New("dedup key outside output")), true
+		if uint64(le32(h[hdrDedupOff:]))+uint64(le32(h[hdrDedupLen:])) > uint64(len(out)) {
+			return internalError(dialect, errors.New("dedup key outside output")), true
 		}
-		start := len(dst)
-		dst = append(dst, out...)
-		m := decoder.Meta{Vendor: decoder.Dialect(h[hdrVendor]), Kind: decoder.Kind(h[hdrKind])}
-		if dl > 0 {
-			k := start + int(off)
-			m.DedupKey = dst[k : k+int(dl) : k+int(dl)]
-		}
-		return dst, m, nil, false
+		return nil, false
 	case statusError:
 		de, err := decoder.ParseErrorJSON(out)
 		if err != nil {
-			return dst, decoder.Meta{}, internalError(dialect, fmt.Errorf("unreadable error from guest: %w", err)), true
+			return internalError(dialect, fmt.Errorf("unreadable error from guest: %w", err)), true
 		}
-		return dst, decoder.Meta{}, de, false
+		return de, false
 	}
-	return dst, decoder.Meta{}, internalError(dialect, fmt.Errorf("guest status %d", status)), true
+	return internalError(dialect, fmt.Errorf("guest status %d", status)), true
+}
+
+// result is a finished call's answer: the output appended to dst and its
+// Meta, or verdict's error.
+func (in *instance) result(dst []byte, dialect decoder.Dialect, status uint32, out, h []byte, err error) (_ []byte, _ decoder.Meta, _ error, broken bool) {
+	if fail, broken := in.verdict(dialect, status, out, h, err); fail != nil {
+		return dst, decoder.Meta{}, fail, broken
+	}
+	start := len(dst)
+	dst = append(dst, out...)
+	m := decoder.Meta{Vendor: decoder.Dialect(h[hdrVendor]), Kind: decoder.Kind(h[hdrKind])}
+	if dl := int(le32(h[hdrDedupLen:])); dl > 0 {
+		k := start + int(le32(h[hdrDedupOff:]))
+		m.DedupKey = dst[k : k+dl : k+dl]
+	}
+	return dst, m, nil, false
 }
 
 // statusNotRun is call's status when it failed before entering the guest

@@ -1,10 +1,6 @@
 package host
 
-import (
-	"sync/atomic"
-
-	"github.com/tetratelabs/wazero/experimental"
-)
+import "github.com/tetratelabs/wazero/experimental"
 
 // Linear memory for the module's instances.
 //
@@ -70,9 +66,3 @@ func (m *sliceMemory) Reallocate(size uint64) []byte {
 
 // Free drops the slice for the garbage collector.
 func (m *sliceMemory) Free() { m.buf = nil }
-
-// freeOnce makes a mapping's release idempotent: wazero and the host may
-// both free an instance's memory.
-type freeOnce struct{ done atomic.Bool }
-
-func (f *freeOnce) first() bool { return f.done.CompareAndSwap(false, true) }

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"sync/atomic"
 	"syscall"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -12,9 +13,9 @@ import (
 // read-write page range by page range as the guest grows. It never moves
 // and never copies; pages the guest never touched cost no RAM.
 type mappedMemory struct {
-	buf  []byte // the whole reservation
-	rw   uint64 // length of the read-write prefix
-	once freeOnce
+	buf   []byte // the whole reservation
+	rw    uint64 // length of the read-write prefix
+	freed atomic.Bool
 }
 
 // reserve maps max bytes, or returns nil (the caller falls back to a slice).
@@ -46,8 +47,9 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	return m.buf[:size:size]
 }
 
+// Free unmaps once: wazero and the host may both free an instance's memory.
 func (m *mappedMemory) Free() {
-	if m.once.first() {
+	if m.freed.CompareAndSwap(false, true) {
 		syscall.Munmap(m.buf)
 	}
 }

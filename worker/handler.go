@@ -206,8 +206,7 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	}
 
 	key := meta.DedupKey
-	reserved := false
-	var claim dedup.Claim
+	var claim dedup.Claim // non-zero once the key is reserved for this request
 	if len(key) > 0 {
 		st, c, err := w.cfg.Dedup.Reserve(ctx, key)
 		switch {
@@ -223,7 +222,7 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 			w.fail(rw, r, http.StatusConflict, &decoder.Error{Code: codeInFlight, Dialect: vendor, Offset: -1, Detail: "this event is being delivered; retry"}, nil, false)
 			return
 		default:
-			reserved, claim = true, c
+			claim = c
 		}
 	}
 
@@ -231,10 +230,11 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	err = w.cfg.Sink.Deliver(ctx, sink.Record{Line: out, Meta: meta})
 	w.m.sinkSecs.Observe(time.Since(start).Seconds())
 	if err != nil {
-		if reserved {
+		if !claim.IsZero() {
 			// Free the key so the vendor's retry is delivered, even if
-			// the client has gone away meanwhile.
-			if rerr := w.cfg.Dedup.Release(context.WithoutCancel(ctx), key, claim); rerr != nil {
+			// the client has gone away meanwhile (so not the request's
+			// context; see Commit below).
+			if rerr := w.cfg.Dedup.Release(context.Background(), key, claim); rerr != nil {
 				w.m.dedupErrs.Inc()
 			}
 		}
@@ -243,7 +243,7 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "sink unavailable"}, nil, false)
 		return
 	}
-	if reserved {
+	if !claim.IsZero() {
 		// Not the request's context: a client that hangs up now must not
 		// cancel the commit of an event already accepted. Background
 		// rather than context.WithoutCancel(ctx), which allocates on every

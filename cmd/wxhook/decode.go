@@ -235,26 +235,32 @@ func (r *decodeRun) ndjson(lineNo int) {
 	}
 }
 
-// readLine returns the next line including its '\n' (none at end of input).
-// The line aliases the reader's buffer when it fits, r.line otherwise; either
-// way it is valid until the next call. Lines of any length are accepted.
+// readLine returns the next line (see readLongLine), first handing over
+// what is decoded so far when it is about to wait for input, so that a
+// stream (tail -f … | wxhook decode) is not held back.
 func (r *decodeRun) readLine() ([]byte, error) {
 	if r.in.Buffered() == 0 {
-		// About to wait for input: hand over what is decoded so far, so
-		// that a stream (tail -f … | wxhook decode) is not held back.
 		r.out.Flush()
 		r.errw.Flush()
 	}
-	chunk, err := r.in.ReadSlice('\n')
+	return readLongLine(r.in, &r.line)
+}
+
+// readLongLine returns the next line of in including its '\n' (none at the
+// end of the input), of any length. The line aliases in's buffer when it
+// fits, *long (which it grows) otherwise; either way it is valid until the
+// next call.
+func readLongLine(in *bufio.Reader, long *[]byte) ([]byte, error) {
+	chunk, err := in.ReadSlice('\n')
 	if err != bufio.ErrBufferFull {
 		return chunk, err
 	}
-	r.line = append(r.line[:0], chunk...)
+	*long = append((*long)[:0], chunk...)
 	for err == bufio.ErrBufferFull {
-		chunk, err = r.in.ReadSlice('\n')
-		r.line = append(r.line, chunk...)
+		chunk, err = in.ReadSlice('\n')
+		*long = append(*long, chunk...)
 	}
-	return r.line, err
+	return *long, err
 }
 
 // decode decodes one callback and writes its canonical JSON or its error line.

@@ -262,7 +262,7 @@ func (r *replayRun) input(name string, stdin io.Reader) bool {
 	}
 	lineNo := 0
 	for {
-		line, err := r.readLine()
+		line, err := readLongLine(r.in, &r.line)
 		if len(line) > 0 {
 			lineNo++
 			if !r.record(display, lineNo, trimEOL(line)) {
@@ -278,22 +278,6 @@ func (r *replayRun) input(name string, stdin io.Reader) bool {
 			return true
 		}
 	}
-}
-
-// readLine returns the next line including its '\n' (none at the end of
-// the input); lines of any length are accepted. The line is valid until the
-// next call.
-func (r *replayRun) readLine() ([]byte, error) {
-	chunk, err := r.in.ReadSlice('\n')
-	if err != bufio.ErrBufferFull {
-		return chunk, err
-	}
-	r.line = append(r.line[:0], chunk...)
-	for err == bufio.ErrBufferFull {
-		chunk, err = r.in.ReadSlice('\n')
-		r.line = append(r.line, chunk...)
-	}
-	return r.line, err
 }
 
 // deadRecord is one line of deadletter.ndjson (worker/deadletter.go).

@@ -186,14 +186,7 @@ type seenReq struct{ uri, secret string }
 // wrong dialect), then as a worker without the allow-list on the same data
 // directory, and replays its dead-letter file into it.
 func TestReplayDeadLetters(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wxhook")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, tmp := buildWxhook(t, "builds and runs the binary")
 	data := filepath.Join(tmp, "data")
 	dlFile := filepath.Join(data, "deadletter.ndjson")
 	events := filepath.Join(tmp, "events.ndjson")

@@ -149,15 +149,24 @@ func variants(t *testing.T, n int) (bodies [][]byte, keys []string) {
 
 var dialectOf = []string{"eyun", "dll", "wecom"}
 
-func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
+// buildWxhook builds the wxhook binary into a fresh temporary directory and
+// returns its path and the directory; with -short it skips the test, saying
+// why (what the test does with the binary).
+func buildWxhook(t *testing.T, why string) (bin, tmp string) {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("builds and kills the binary")
+		t.Skip(why)
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wxhook")
+	tmp = t.TempDir()
+	bin = filepath.Join(tmp, "wxhook")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin, tmp
+}
+
+func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
+	bin, tmp := buildWxhook(t, "builds and kills the binary")
 	const n = 300
 	bodies, keys := variants(t, n)
 	downPort, workerPort := freePort(t), freePort(t)
@@ -306,14 +315,7 @@ func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
 // TestServeBinaryBadInputAndSignals runs the binary with a secret and the
 // file sink, sends the bad-input catalogue, and stops it with SIGTERM.
 func TestServeBinaryBadInputAndSignals(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wxhook")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, tmp := buildWxhook(t, "builds the binary")
 	events := filepath.Join(tmp, "events.ndjson")
 	port := freePort(t)
 	w := startWorker(t, bin, port, "--secret", "dev", "--engine", "native", "--sink", "file:"+events, "--data-dir", filepath.Join(tmp, "data"),
@@ -366,14 +368,7 @@ func TestServeBinaryBadInputAndSignals(t *testing.T) {
 // before the dedup store's once-a-second bbolt flush — are still known
 // after the restart: their replays are duplicates, not second events.
 func TestKillKeepsDedupKeys(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the binary")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wxhook")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, tmp := buildWxhook(t, "builds and kills the binary")
 	bodies, _ := variants(t, 30)
 	events := filepath.Join(tmp, "events.ndjson")
 	port := freePort(t)
