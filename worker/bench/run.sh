@@ -4,11 +4,18 @@
 #
 #   worker/bench/run.sh            # 2 rounds of 10 s per scenario
 #   DURATION=30s CONNS=64 ROUNDS=3 worker/bench/run.sh
+#   SCENARIOS="native-stdout native-nodedup" worker/bench/run.sh
+#
+# Scenarios (SCENARIOS, default "native-stdout native-file wasm-stdout"):
+# native-stdout, native-file, wasm-stdout, and native-nodedup (stdout,
+# --dedup off: what the dedup store costs, by difference).
 #
 # Scenarios run in rounds (no-op, then each worker setup, again per round)
 # and each worker figure is divided by the no-op figure of its own round,
 # so a machine whose load drifts during the run (CI, shared hosts) skews the
-# ratio less; the table shows the mean over rounds. It also shows the server
+# ratio less; the table shows the mean over rounds of requests/s and p99,
+# and the median (with the lowest and highest) of the per-round ratios, so
+# one disturbed round does not move the figure. It also shows the server
 # process's CPU time per request (utime+stime from /proc), which other load
 # on the machine does not inflate: its ratio is the worker's cost per
 # request relative to the bare net/http server.
@@ -27,6 +34,7 @@ THREADS=${THREADS:-2}
 FIXTURE=${FIXTURE:-testdata/callbacks/eyun/seed_text_private.json}
 ROUTE=${ROUTE:-/hook/eyun}
 ID=${ID:-769189154845429899}
+SCENARIOS=${SCENARIOS:-native-stdout native-file wasm-stdout}
 
 tmp=$(mktemp -d)
 pids=()
@@ -71,12 +79,13 @@ run() {
 
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
-# worker NAME ENGINE SINK: one worker scenario on a fresh data dir
+# worker NAME ENGINE SINK [FLAGS…]: one worker scenario on a fresh data dir
 worker() {
   local name=$1 engine=$2 sink=$3
+  shift 3
   local p; p=$(port)
   rm -rf "$tmp/data-$name"
-  "$tmp/wxhook" serve --insecure --addr "127.0.0.1:$p" --engine "$engine" --sink "$sink" \
+  "$tmp/wxhook" serve --insecure --addr "127.0.0.1:$p" --engine "$engine" --sink "$sink" "$@" \
     --data-dir "$tmp/data-$name" --log-level warn >/dev/null 2>"$tmp/$name.log" &
   local pid=$!; pids+=($pid)
   if ! wait_up "http://127.0.0.1:$p/healthz"; then
@@ -93,27 +102,44 @@ worker() {
 for round in $(seq "$ROUNDS"); do
   p=$(port); "$tmp/noop" -addr "127.0.0.1:$p" & pid=$!; pids+=($pid)
   wait_up "http://127.0.0.1:$p/"; run noop "http://127.0.0.1:$p" $pid; stop $pid
-  worker native-stdout native stdout
-  worker native-file native "file:$tmp/events.ndjson"
-  worker wasm-stdout wasm stdout
+  for sc in $SCENARIOS; do
+    case $sc in
+    native-stdout) worker native-stdout native stdout ;;
+    native-nodedup) worker native-nodedup native stdout --dedup off ;;
+    native-file) worker native-file native "file:$tmp/events.ndjson" ;;
+    wasm-stdout) worker wasm-stdout wasm stdout ;;
+    *) echo "run.sh: unknown scenario $sc" >&2; exit 2 ;;
+    esac
+  done
   rm -f "$tmp/events.ndjson"
 done
 
 echo
-echo "scenario           req/s     p99 ms   ratio   cpu µs/req   cpu ratio   (means of $ROUNDS rounds; ratios to no-op)"
-awk '
-  { for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+echo "scenario          req/s   p99 ms   ratio (min–max)     cpu µs/req   cpu ratio (min–max)"
+awk -v rounds="$ROUNDS" '
+  function median(arr, n,    i, j, t) {
+    for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
+    return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+  }
+  { delete f; for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
   $3 == "unavailable" { if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }; next }
   { rps[$1, $2] = f["rps"]; cpu[$1, $2] = f["cpu_us"]
     sum[$2] += f["rps"]; p99[$2] += f["p99_ms"]; csum[$2] += f["cpu_us"]; cnt[$2]++
     if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
   END {
     for (i = 1; i <= n; i++) { k = order[i]
-      if (cnt[k] == 0) { printf "%-16s %8s %10s   %s\n", k, "-", "-", "engine unavailable"; continue }
-      ratio = 0; cr = 0; m = 0
-      for (key in rps) { split(key, a, SUBSEP)
-        if (a[2] == k && rps[a[1], "noop"] > 0) { ratio += rps[key] / rps[a[1], "noop"]; cr += cpu[a[1], "noop"] / cpu[key]; m++ } }
-      printf "%-16s %8d %10.2f   %5.2f   %11.1f   %9.2f\n", k, sum[k] / cnt[k], p99[k] / cnt[k], (m ? ratio / m : 0), csum[k] / cnt[k], (m ? cr / m : 0) }
+      if (cnt[k] == 0) { printf "%-15s %8s %8s   %s\n", k, "-", "-", "engine unavailable"; continue }
+      m = 0; delete rr; delete cr
+      for (r = 1; r <= rounds; r++) {
+        if (rps[r, "noop"] > 0 && ((r, k) in rps) && cpu[r, k] > 0) { m++; rr[m] = rps[r, k] / rps[r, "noop"]; cr[m] = cpu[r, "noop"] / cpu[r, k] }
+      }
+      lo = hi = clo = chi = 0
+      for (j = 1; j <= m; j++) {
+        if (j == 1 || rr[j] < lo) lo = rr[j]; if (j == 1 || rr[j] > hi) hi = rr[j]
+        if (j == 1 || cr[j] < clo) clo = cr[j]; if (j == 1 || cr[j] > chi) chi = cr[j]
+      }
+      printf "%-15s %8d %8.2f   %4.2f (%4.2f–%4.2f)   %10.1f   %4.2f (%4.2f–%4.2f)\n", k, sum[k] / cnt[k], p99[k] / cnt[k],
+        (m ? median(rr, m) : 0), lo, hi, csum[k] / cnt[k], (m ? median(cr, m) : 0), clo, chi }
   }' "$tmp/results"
 echo "(cpu ratio = no-op CPU per request / scenario CPU per request: the share of the bare server's throughput the worker keeps when CPU-bound)"
 echo "(duration $DURATION, $CONNS connections, $THREADS wrk threads, fixture $FIXTURE; $(nproc) cores shared by wrk and the server)"

@@ -187,6 +187,70 @@ func TestLocalLeaseExpires(t *testing.T) {
 	must(t, st, err, Reserved)
 }
 
+// fakeClock is a Local clock whose wall and monotonic readings the test
+// moves independently, as NTP stepping the wall clock does.
+type fakeClock struct {
+	mu         sync.Mutex
+	wall, mono int64
+}
+
+func (c *fakeClock) read() (int64, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wall, c.mono
+}
+
+func (c *fakeClock) step(wall, mono time.Duration) {
+	c.mu.Lock()
+	c.wall += int64(wall)
+	c.mono += int64(mono)
+	c.mu.Unlock()
+}
+
+// useClock makes s read c, under s.mu so the background flusher sees it too.
+func useClock(s *Local, c *fakeClock) {
+	s.mu.Lock()
+	s.clock = c.read
+	s.mu.Unlock()
+}
+
+// TestLocalLeasesFollowTheMonotonicClock: a claim's lease ends by elapsed
+// time only. A wall clock stepped far ahead (an NTP correction, a suspended
+// VM) must not hand a key whose first delivery is still running to a retry —
+// that would deliver the event twice — while committed keys, whose expiries
+// are persisted as wall-clock times, do follow the wall clock.
+func TestLocalLeasesFollowTheMonotonicClock(t *testing.T) {
+	const lease, ttl = time.Minute, time.Hour
+	s, err := OpenLocal(filepath.Join(t.TempDir(), "d.db"), Options{Lease: lease, TTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &fakeClock{wall: time.Now().UnixNano(), mono: 1}
+	useClock(s, c)
+
+	st, _, err := s.Reserve(ctx, []byte("delivering"))
+	must(t, st, err, Reserved)
+	if err := s.Commit(ctx, []byte("done")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The wall clock jumps two hours ahead; hardly any time passes.
+	c.step(2*time.Hour, time.Second)
+	st, _, err = s.Reserve(ctx, []byte("delivering"))
+	must(t, st, err, InFlight)
+	// The committed key's TTL is over by the wall clock: a replay now is a
+	// new event, as after any expiry.
+	st, _, err = s.Reserve(ctx, []byte("done"))
+	must(t, st, err, Reserved)
+
+	// The lease runs out by elapsed time, whatever the wall clock says —
+	// here it even went back.
+	c.step(-3*time.Hour, lease)
+	st, _, err = s.Reserve(ctx, []byte("delivering"))
+	must(t, st, err, Reserved)
+}
+
 // endLease makes key's claim in s expire now, as if its lease had run out
 // while the holder was still delivering (only that claim: the store's own
 // lease stays long, so the rest of a test does not race the clock).
@@ -199,7 +263,8 @@ func endLease(t *testing.T, s *Local, key string) {
 	if !ok {
 		t.Fatalf("%s is not claimed", key)
 	}
-	c.exp = s.leaseNow() - 1
+	_, now := s.clock()
+	c.exp = now - 1
 	s.claims[k] = c
 }
 

@@ -61,6 +61,9 @@ type Local struct {
 	// clock: a wall clock stepped forward (NTP) must not end live leases.
 	// Committed keys keep wall-clock expiries: they are persisted.
 	epoch time.Time
+	// clock reads both clocks at once (readClock); tests replace it to step
+	// one clock without the other, which time.Time cannot express.
+	clock func() (wall, lease int64)
 
 	stop chan struct{}
 	done chan struct{}
@@ -85,8 +88,13 @@ type claim struct {
 	exp int64  // end of the lease: nanoseconds since Local.epoch (monotonic)
 }
 
-// leaseNow is the time claim leases are compared with.
-func (l *Local) leaseNow() int64 { return int64(time.Since(l.epoch)) }
+// readClock is Local's clock: the wall clock in Unix nanoseconds (for
+// committed keys' expiries) and the monotonic time since epoch (for claim
+// leases), from one clock read.
+func (l *Local) readClock() (wall, lease int64) {
+	t := time.Now()
+	return t.UnixNano(), int64(t.Sub(l.epoch))
+}
 
 type item struct {
 	key hkey
@@ -106,6 +114,7 @@ func OpenLocal(path string, opt Options) (*Local, error) {
 		return nil, err
 	}
 	l := &Local{opt: opt, db: db, keys: make(map[hkey]int64), claims: make(map[hkey]claim), epoch: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	l.clock = l.readClock
 	if err := l.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -195,15 +204,13 @@ func (l *Local) loadJournal(path string) error {
 
 // Reserve implements Store.
 func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
-	t := time.Now() // one clock read for both clocks
-	now := t.UnixNano()
+	now, lease := l.clock()
 	k := hashKey(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if exp, ok := l.keys[k]; ok && exp > now {
 		return Duplicate, Claim{}, nil
 	}
-	lease := int64(t.Sub(l.epoch)) // monotonic, as leaseNow
 	if c, ok := l.claims[k]; ok && c.exp > lease {
 		return InFlight, Claim{}, nil
 	}
@@ -217,7 +224,7 @@ func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
 // Commit implements Store: it commits key whoever holds it (see
 // Store.Commit) and drops the open claim, if any.
 func (l *Local) Commit(_ context.Context, key []byte) error {
-	now := time.Now().UnixNano()
+	now, _ := l.clock()
 	it := item{key: hashKey(key), exp: now + int64(l.opt.TTL)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -244,8 +251,8 @@ func (l *Local) Release(_ context.Context, key []byte, c Claim) error {
 	return nil
 }
 
-// sweep drops the claims whose lease has ended at now (leaseNow): Reserve already treats them
-// as free, so only memory changes. A holder still out may Release or Commit
+// sweep drops the claims whose lease has ended at now (the clock's lease
+// time): Reserve already treats them as free, so only memory changes. A holder still out may Release or Commit
 // later: its Release then finds nothing to drop (as after a new claim), its
 // Commit commits as always. l.mu is held.
 func (l *Local) sweep(now int64) {
@@ -290,7 +297,8 @@ func (l *Local) loop() {
 			return
 		case <-t.C:
 			l.mu.Lock()
-			l.sweep(l.leaseNow())
+			_, lease := l.clock()
+			l.sweep(lease)
 			l.mu.Unlock()
 			_ = l.flush()
 		}
@@ -304,7 +312,7 @@ func (l *Local) flush() error {
 	add := l.pending
 	l.pending = nil
 	// Every key older than the oldest one still remembered is gone.
-	cutoff := time.Now().UnixNano()
+	cutoff, _ := l.clock()
 	if l.head < len(l.fifo) {
 		cutoff = l.fifo[l.head].exp
 	}
