@@ -4,11 +4,13 @@
 #
 #   worker/bench/run.sh            # 2 rounds of 10 s per scenario
 #   DURATION=30s CONNS=64 ROUNDS=3 worker/bench/run.sh
-#   SCENARIOS="native-stdout native-nodedup" worker/bench/run.sh
+#   SCENARIOS="noop-decode native-nodedup native-stdout" worker/bench/run.sh
 #
 # Scenarios (SCENARIOS, default "native-stdout native-file wasm-stdout"):
-# native-stdout, native-file, wasm-stdout, and native-nodedup (stdout,
-# --dedup off: what the dedup store costs, by difference).
+# native-stdout, native-file and wasm-stdout, plus two that split the
+# worker's cost: noop-decode (the no-op server also decoding each body with
+# the native decoder: the best a worker on this decoder can do) and
+# native-nodedup (stdout, --dedup off: the dedup store's cost by difference).
 #
 # Scenarios run in rounds (no-op, then each worker setup, again per round)
 # and each worker figure is divided by the no-op figure of its own round,
@@ -104,6 +106,9 @@ for round in $(seq "$ROUNDS"); do
   wait_up "http://127.0.0.1:$p/"; run noop "http://127.0.0.1:$p" $pid; stop $pid
   for sc in $SCENARIOS; do
     case $sc in
+    noop-decode)
+      p=$(port); "$tmp/noop" -decode -addr "127.0.0.1:$p" & pid=$!; pids+=($pid)
+      wait_up "http://127.0.0.1:$p/"; run noop-decode "http://127.0.0.1:$p" $pid; stop $pid ;;
     native-stdout) worker native-stdout native stdout ;;
     native-nodedup) worker native-nodedup native stdout --dedup off ;;
     native-file) worker native-file native "file:$tmp/events.ndjson" ;;
