@@ -23,6 +23,7 @@ var (
 	ctText     = []string{"text/plain; charset=utf-8"}
 	retryAfter = []string{"1"}
 	connClose  = []string{"close"}
+	yes        = []string{"1"}
 	okBody     = []byte("{}")
 )
 
@@ -215,6 +216,10 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 			w.log.Warn("dedup store failed; delivering without de-duplication", "err", err, "dedup_key", string(key))
 		case st == dedup.Duplicate:
 			w.m.duplicates[vendor].Inc()
+			// Same answer as for a new event (the vendor must stop
+			// retrying); the header tells a person or `wxhook replay`
+			// that nothing was delivered this time.
+			rw.Header()["X-Wxhook-Duplicate"] = yes
 			writeOK(rw)
 			return
 		case st == dedup.InFlight:

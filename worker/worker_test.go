@@ -174,12 +174,12 @@ func TestAcceptThenDuplicate(t *testing.T) {
 	e := start(t, nil)
 	body := fixture(t, "eyun", "seed_text_private")
 	a := e.post(t, "/hook/eyun", body, "X-Wxhook-Secret", secret)
-	if a.status != 200 || a.body != "{}" || a.header.Get("Content-Type") != "application/json" {
-		t.Fatalf("first: %d %q", a.status, a.body)
+	if a.status != 200 || a.body != "{}" || a.header.Get("Content-Type") != "application/json" || a.header.Get("X-Wxhook-Duplicate") != "" {
+		t.Fatalf("first: %d %q %v", a.status, a.body, a.header)
 	}
 	a = e.post(t, "/hook/eyun", body, "X-Wxhook-Secret", secret) // vendor replay
-	if a.status != 200 || a.body != "{}" {
-		t.Fatalf("duplicate: %d %q", a.status, a.body)
+	if a.status != 200 || a.body != "{}" || a.header.Get("X-Wxhook-Duplicate") != "1" {
+		t.Fatalf("duplicate: %d %q %v", a.status, a.body, a.header)
 	}
 	got := e.out.all()
 	if len(got) != 1 || got[0] != canonical(t, body, decoder.Eyun) {
