@@ -199,6 +199,7 @@ type replayRun struct {
 	codes  map[string]bool
 
 	sent, ok2xx, non2xx, noAnswer int
+	duplicates                    int // 2xx answers marked X-Wxhook-Duplicate
 	wouldSend, skipped, unread    int
 	inputFailed                   bool
 	stopped                       string // why the replay stopped early
@@ -340,7 +341,7 @@ func (r *replayRun) record(input string, lineNo int, line []byte) bool {
 		r.stopped = loc + ": interrupted before this record was sent"
 		return false
 	}
-	status, answerCode, err := r.send(route)
+	status, answerCode, dup, err := r.send(route)
 	if err != nil {
 		r.noAnswer++
 		fmt.Fprintf(r.out, "%s\t%s\t%s\tno answer\n", loc, route, shown)
@@ -355,6 +356,12 @@ func (r *replayRun) record(input string, lineNo int, line []byte) bool {
 	result := strconv.Itoa(status)
 	if status >= 200 && status < 300 {
 		r.ok2xx++
+		if dup {
+			// Accepted earlier (by the vendor's own retry, or an
+			// earlier replay): nothing was delivered this time.
+			r.duplicates++
+			result += " duplicate"
+		}
 	} else {
 		r.non2xx++
 		if answerCode != "" {
@@ -379,14 +386,14 @@ func (r *replayRun) unreadable(loc, why string) bool {
 	return true
 }
 
-// send POSTs r.body on route and returns the answer's status and, for an
-// error answer, its code.
-func (r *replayRun) send(route string) (status int, code string, err error) {
+// send POSTs r.body on route and returns the answer's status, for an
+// error answer its code, and whether the worker marked a 2xx as a duplicate.
+func (r *replayRun) send(route string) (status int, code string, dup bool, err error) {
 	u := *r.c.to
 	u.Path += route
 	req, err := http.NewRequestWithContext(r.ctx, http.MethodPost, u.String(), bytes.NewReader(r.body))
 	if err != nil {
-		return 0, "", err
+		return 0, "", false, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "wxhook-replay/"+version)
@@ -395,7 +402,7 @@ func (r *replayRun) send(route string) (status int, code string, err error) {
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", false, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -410,7 +417,7 @@ func (r *replayRun) send(route string) (status int, code string, err error) {
 			code = e.Error.Code
 		}
 	}
-	return resp.StatusCode, code, nil
+	return resp.StatusCode, code, resp.Header.Get("X-Wxhook-Duplicate") == "1", nil
 }
 
 // replayRoute maps a recorded route to the one to POST to: the secret
@@ -452,7 +459,11 @@ func (r *replayRun) summary() int {
 	if r.c.dryRun {
 		s = fmt.Sprintf("dry run: would send %d", r.wouldSend)
 	} else {
-		s = fmt.Sprintf("sent %d (%d 2xx, %d non-2xx", r.sent+r.noAnswer, r.ok2xx, r.non2xx)
+		s = fmt.Sprintf("sent %d (%d 2xx", r.sent+r.noAnswer, r.ok2xx)
+		if r.duplicates > 0 {
+			s += fmt.Sprintf(" of which %d duplicates", r.duplicates)
+		}
+		s += fmt.Sprintf(", %d non-2xx", r.non2xx)
 		if r.noAnswer > 0 {
 			s += fmt.Sprintf(", %d no answer", r.noAnswer)
 		}

@@ -330,16 +330,16 @@ func TestReplayDeadLetters(t *testing.T) {
 		want := [][]string{
 			{dlFile + ":1", "/hook/eyun", "not_json", "400 not_json"},
 			{dlFile + ":2", "/hook/eyun", "wrong_dialect", "400 wrong_dialect"},
-			{dlFile + ":3", "/hook/eyun", "account_not_allowed", "200"},
-			{dlFile + ":4", "/hook/dll", "account_not_allowed", "200"},
-			{dlFile + ":5", "/hook", "account_not_allowed", "200"},
+			{dlFile + ":3", "/hook/eyun", "account_not_allowed", "200 duplicate"},
+			{dlFile + ":4", "/hook/dll", "account_not_allowed", "200 duplicate"},
+			{dlFile + ":5", "/hook", "account_not_allowed", "200 duplicate"},
 		}
 		// Exactly these: the two refused again were appended to the file
 		// being read, and must not be read (and replayed) in turn.
 		if rows := replayOut(t, o.String()); !reflect.DeepEqual(rows, want) {
 			t.Fatalf("stdout:\n%q\nwant\n%q", rows, want)
 		}
-		if !strings.Contains(e.String(), "sent 5 (3 2xx, 2 non-2xx), 0 skipped, 0 unreadable lines") {
+		if !strings.Contains(e.String(), "sent 5 (3 2xx of which 3 duplicates, 2 non-2xx), 0 skipped, 0 unreadable lines") {
 			t.Fatalf("summary: %q", e.String())
 		}
 		if n := len(fileLines(t, dlFile)); n != 7 {
@@ -419,9 +419,10 @@ func TestReplayDeadLetters(t *testing.T) {
 				t.Fatalf("%s: exit %d, want 1\n%s%s", in.name, code, stdout, stderr)
 			}
 			want := [][]string{
-				{in.name + ":1", "/hook/eyun", "account_not_allowed", "200"},
-				{in.name + ":3", "/hook/dll", "account_not_allowed", "200"},
-				{in.name + ":5", "/hook", "account_not_allowed", "200"},
+				// Delivered by the first subtest: duplicates now.
+				{in.name + ":1", "/hook/eyun", "account_not_allowed", "200 duplicate"},
+				{in.name + ":3", "/hook/dll", "account_not_allowed", "200 duplicate"},
+				{in.name + ":5", "/hook", "account_not_allowed", "200 duplicate"},
 			}
 			if rows := replayOut(t, stdout); !reflect.DeepEqual(rows, want) {
 				t.Fatalf("%s stdout:\n%q\nwant\n%q", in.name, rows, want)
@@ -434,7 +435,7 @@ func TestReplayDeadLetters(t *testing.T) {
 			if strings.Contains(stderr, in.name+":6:") {
 				t.Errorf("%s: blank line reported:\n%s", in.name, stderr)
 			}
-			if !strings.Contains(stderr, "sent 3 (3 2xx, 0 non-2xx), 0 skipped, 5 unreadable lines") {
+			if !strings.Contains(stderr, "sent 3 (3 2xx of which 3 duplicates, 0 non-2xx), 0 skipped, 5 unreadable lines") {
 				t.Errorf("%s summary: %q", in.name, stderr)
 			}
 		}
