@@ -496,3 +496,87 @@ func TestReplayDeadLetters(t *testing.T) {
 		}
 	})
 }
+
+// TestReplayInterrupted sends the binary SIGINT while the worker holds the
+// second of three records: the replay stops at once, says that record's fate
+// is unknown, sends nothing after it, and exits 1 after its summary.
+func TestReplayInterrupted(t *testing.T) {
+	bin, _ := buildWxhook(t, "builds and runs the binary")
+	var (
+		mu     sync.Mutex
+		routes []string
+	)
+	holding := make(chan struct{}) // the worker holds the second record
+	release := make(chan struct{}) // ends a held request if the replay never hangs up
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		routes = append(routes, r.URL.Path)
+		n := len(routes)
+		mu.Unlock()
+		if n == 2 {
+			close(holding)
+			select {
+			case <-r.Context().Done(): // the replay gave up on the request
+			case <-release:
+			}
+			return
+		}
+		w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+
+	record := func(route string) string {
+		return `{"time":"2026-01-02T15:04:05Z","route":"` + route + `","status":400,"error":{"code":"not_json"},"body_base64":"e30="}`
+	}
+	file := writeFile(t, "dl.ndjson", []byte(record("/hook/eyun")+"\n"+record("/hook/dll")+"\n"+record("/hook/wecom")+"\n"))
+
+	cmd := exec.Command(bin, "replay", "--to", srv.URL, "--secret", "dev", file)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-holding:
+	case err := <-exited:
+		t.Fatalf("replay ended before sending the second record: %v\n%s%s", err, o.String(), e.String())
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the second record never arrived\n%s%s", o.String(), e.String())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("replay still running 30 s after SIGINT\n%s%s", o.String(), e.String())
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1\n%s%s", err, o.String(), e.String())
+	}
+	want := [][]string{
+		{file + ":1", "/hook/eyun", "not_json", "200"},
+		{file + ":2", "/hook/dll", "not_json", "no answer"},
+	}
+	if rows := replayOut(t, o.String()); !reflect.DeepEqual(rows, want) {
+		t.Fatalf("stdout:\n%q\nwant\n%q", rows, want)
+	}
+	for _, s := range []string{
+		"stopped at " + file + ":2: interrupted; the worker may or may not have accepted this record",
+		"sent 2 (1 2xx, 0 non-2xx, 1 no answer), 0 skipped, 0 unreadable lines",
+	} {
+		if !strings.Contains(e.String(), s) {
+			t.Errorf("stderr lacks %q:\n%s", s, e.String())
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"/hook/eyun", "/hook/dll"}; !reflect.DeepEqual(routes, want) {
+		t.Fatalf("worker saw %q, want %q: nothing after the interrupted record", routes, want)
+	}
+}
