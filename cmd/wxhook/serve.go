@@ -39,6 +39,7 @@ type serveConfig struct {
 	addr, secret, engine, dedup, sink, fsync, dataDir, logLevel, logFormat string
 	natsSubject, natsStream                                                string
 	forwardTimeout, forwardMaxBackoff                                      time.Duration
+	forwardConcurrency                                                     int
 	insecure                                                               bool
 	maxBody                                                                byteSize
 	dedupTTL                                                               time.Duration
@@ -62,6 +63,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.fsync, "fsync", "interval", "file sink fsync policy: interval (1s), always, never")
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "HTTP forward sink: timeout of one POST")
 	fs.DurationVar(&c.forwardMaxBackoff, "forward-max-backoff", 30*time.Second, "HTTP forward sink: longest delay between retries")
+	fs.IntVar(&c.forwardConcurrency, "forward-concurrency", 1, "HTTP forward sink: POSTs in flight at once (1 keeps events in order; more may reorder them)")
 	fs.StringVar(&c.natsSubject, "nats-subject", "wxhook.events", "JetStream subject prefix (events go to <prefix>.<vendor>.<kind>)")
 	fs.StringVar(&c.natsStream, "nats-stream", "WXHOOK", "JetStream stream (created with subjects <prefix>.> if missing)")
 	fs.StringVar(&c.dataDir, "data-dir", "wxhook-data", "directory for the spool, the dedup store and deadletter.ndjson")
@@ -96,6 +98,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.secret == "" && !c.insecure {
 		return nil, errors.New("a callback secret is required: --secret (or WXHOOK_SECRET), or --insecure")
+	}
+	if c.forwardConcurrency < 1 {
+		return nil, fmt.Errorf("--forward-concurrency %d: want 1 or more", c.forwardConcurrency)
 	}
 	return c, nil
 }
@@ -199,6 +204,7 @@ func openSink(ctx context.Context, c *serveConfig, log *slog.Logger, ds dedup.St
 	case strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"):
 		f, err := forward.Open(s, c.dataDir, forward.Options{
 			Logger: log, OnDelivered: onForward, Timeout: c.forwardTimeout, MaxBackoff: c.forwardMaxBackoff,
+			Concurrency: c.forwardConcurrency,
 			// Spooled events were accepted: a retry of one is a duplicate.
 			OnSpooled: func(key []byte) { ds.Commit(ctx, key) },
 		})

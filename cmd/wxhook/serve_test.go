@@ -22,18 +22,19 @@ import (
 
 func TestParseServeEnvAndFlags(t *testing.T) {
 	env := map[string]string{
-		"WXHOOK_ADDR":          "127.0.0.1:9999",
-		"WXHOOK_SECRET":        "from-env",
-		"WXHOOK_MAX_BODY":      "2MiB",
-		"WXHOOK_ALLOW_ACCOUNT": "a, b",
-		"WXHOOK_SINK":          "file:/tmp/x",
+		"WXHOOK_ADDR":                "127.0.0.1:9999",
+		"WXHOOK_SECRET":              "from-env",
+		"WXHOOK_MAX_BODY":            "2MiB",
+		"WXHOOK_ALLOW_ACCOUNT":       "a, b",
+		"WXHOOK_SINK":                "file:/tmp/x",
+		"WXHOOK_FORWARD_CONCURRENCY": "8",
 	}
 	c, err := parseServe([]string{"--secret", "from-flag", "--allow-account", "c"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.addr != "127.0.0.1:9999" || c.secret != "from-flag" || c.maxBody != 2<<20 || c.sink != "file:/tmp/x" ||
-		strings.Join(c.allow, ",") != "a,b,c" || c.engine != "wasm" || c.dedup != "memory" {
+		strings.Join(c.allow, ",") != "a,b,c" || c.engine != "wasm" || c.dedup != "memory" || c.forwardConcurrency != 8 {
 		t.Fatalf("config %+v", c)
 	}
 	if _, err := parseServe(nil, func(string) string { return "" }, io.Discard); err == nil {
@@ -42,13 +43,16 @@ func TestParseServeEnvAndFlags(t *testing.T) {
 	if _, err := parseServe([]string{"--insecure", "--max-body", "lots"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Fatal("bad --max-body accepted")
 	}
+	if _, err := parseServe([]string{"--insecure", "--forward-concurrency", "0"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("--forward-concurrency 0 accepted")
+	}
 	if _, err := parseServe(nil, func(k string) string {
 		return map[string]string{"WXHOOK_INSECURE": "maybe"}[k]
 	}, io.Discard); err == nil {
 		t.Fatal("bad WXHOOK_INSECURE accepted")
 	}
 	c, err = parseServe([]string{"--insecure"}, func(string) string { return "" }, io.Discard)
-	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" {
+	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 }
@@ -166,12 +170,19 @@ func buildWxhook(t *testing.T, why string) (bin, tmp string) {
 }
 
 func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
+	// The forward sink one POST at a time (in order), and eight at once.
+	for _, c := range []string{"1", "8"} {
+		t.Run("forward-concurrency="+c, func(t *testing.T) { crashRestart(t, c) })
+	}
+}
+
+func crashRestart(t *testing.T, concurrency string) {
 	bin, tmp := buildWxhook(t, "builds and kills the binary")
 	const n = 300
 	bodies, keys := variants(t, n)
 	downPort, workerPort := freePort(t), freePort(t)
 	args := []string{"--insecure", "--engine", "native", "--sink", fmt.Sprintf("http://127.0.0.1:%d/", downPort),
-		"--data-dir", filepath.Join(tmp, "data"), "--forward-max-backoff", "300ms"}
+		"--data-dir", filepath.Join(tmp, "data"), "--forward-max-backoff", "300ms", "--forward-concurrency", concurrency}
 
 	var mu sync.Mutex
 	acked := map[string]bool{}

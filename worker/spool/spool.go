@@ -1,15 +1,19 @@
 // Package spool is a durable on-disk FIFO queue: one writer side that many
 // goroutines append to (each Append returns once its record is fsynced, with
 // group commit), and one reader that takes records in order and acknowledges
-// them. It is what lets the HTTP forward sink answer the vendor as soon as an
-// event is safe on disk, whatever the downstream's state, and deliver it
-// after a restart or an outage.
+// them in the same order. The reader may read ahead: Next returns successive
+// records, and Ack acknowledges the oldest one returned and not yet
+// acknowledged, so a reader working on several records at once moves the
+// cursor only over a finished prefix. It is what lets the HTTP forward sink
+// answer the vendor as soon as an event is safe on disk, whatever the
+// downstream's state, and deliver it after a restart or an outage.
 //
 // Layout of the spool directory: segment files NNNNNNNNNNNNNNNNNNNN.seg
 // (numbered in order, rotated at SegmentSize) holding records
 // [len uint32][crc32c uint32][payload], and a 16-byte file "cursor" holding
-// the reader's position (segment number, offset). Fully consumed segments
-// are deleted. The cursor is written (not fsynced) after each Ack: after a
+// the position (segment number, offset) before which every record is
+// acknowledged; records read ahead but not acknowledged are after it, so a
+// restart returns them again. Fully acknowledged segments are deleted. The cursor is written (not fsynced) after each Ack: after a
 // process crash it is exact, after a power failure it may lag, so a few
 // records may be delivered again — the queue is at-least-once, never lossy.
 // A torn record at the end of the last segment (a crash during a write,
@@ -48,8 +52,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("spool: closed")
 
-// Spool is the queue. Append is safe for concurrent use; Next and Ack must
-// be called from one reader goroutine.
+// Spool is the queue. Append is safe for concurrent use. Next must be
+// called from one reader goroutine; Ack may be called from another one
+// (a sender finishing a record while the reader waits in Next).
 type Spool struct {
 	dir string
 
@@ -62,14 +67,27 @@ type Spool struct {
 
 	backlog atomic.Int64
 
-	// reader state (reader goroutine only, plus cursor file)
+	// Reader state, guarded by rmu: the cursor (rSeg, rOff: every record
+	// before it is acknowledged, persisted in cursorF), the read position
+	// (pSeg, pOff: where Next reads the next record; rFile is that
+	// segment), and the end position of each record Next returned that is
+	// not acknowledged yet, oldest first.
+	rmu     sync.Mutex
 	rSeg    uint64
 	rOff    int64
+	pSeg    uint64
+	pOff    int64
 	rFile   *os.File
-	rNext   int64 // offset after the record Next returned
+	ahead   []pos
 	cursorF *os.File
 	hdr     [headerLen]byte
 	buf     []byte
+}
+
+// pos is a position in the spool: a segment and an offset in it.
+type pos struct {
+	seg uint64
+	off int64
 }
 
 func segName(n uint64) string { return fmt.Sprintf("%020d.seg", n) }
@@ -125,6 +143,7 @@ func Open(dir string) (*Spool, error) {
 		}
 	}
 	s.backlog.Store(backlog)
+	s.pSeg, s.pOff = s.rSeg, s.rOff
 	last := segs[len(segs)-1]
 	if err := s.openSegment(last); err != nil {
 		s.cursorF.Close()
@@ -315,10 +334,12 @@ func (s *Spool) Each(fn func([]byte)) error {
 // Backlog returns the number of records appended and not yet acknowledged.
 func (s *Spool) Backlog() int64 { return s.backlog.Load() }
 
-// Next returns the oldest unacknowledged record, waiting for one until ctx
-// is done. The slice is valid until the next call to Next. Calling Next
-// again without Ack returns the same record.
+// Next returns the record after the last one it returned (after a restart:
+// the oldest unacknowledged one), waiting for one until ctx is done. The
+// slice is valid until the next call to Next.
 func (s *Spool) Next(ctx context.Context) ([]byte, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -329,14 +350,14 @@ func (s *Spool) Next(ctx context.Context) ([]byte, error) {
 		s.mu.Unlock()
 
 		if s.rFile == nil {
-			f, err := os.Open(filepath.Join(s.dir, segName(s.rSeg)))
+			f, err := os.Open(filepath.Join(s.dir, segName(s.pSeg)))
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, err
 			}
 			s.rFile = f
 		}
 		limit := curSize
-		if s.rSeg < curSeg && s.rFile != nil {
+		if s.pSeg < curSeg && s.rFile != nil {
 			st, err := s.rFile.Stat()
 			if err != nil {
 				return nil, err
@@ -344,43 +365,67 @@ func (s *Spool) Next(ctx context.Context) ([]byte, error) {
 			limit = st.Size()
 		}
 		if s.rFile != nil {
-			if n, ok := readRecord(s.rFile, s.rOff, limit, &s.hdr, &s.buf); ok {
-				s.rNext = s.rOff + n
+			if n, ok := readRecord(s.rFile, s.pOff, limit, &s.hdr, &s.buf); ok {
+				s.pOff += n
+				s.ahead = append(s.ahead, pos{s.pSeg, s.pOff})
 				return s.buf, nil
 			}
 		}
-		if s.rSeg < curSeg {
+		if s.pSeg < curSeg {
 			// This segment is finished (or damaged past here): move on.
-			s.advanceSegment()
+			if s.rFile != nil {
+				s.rFile.Close()
+				s.rFile = nil
+			}
+			s.pSeg, s.pOff = s.pSeg+1, 0
+			if len(s.ahead) == 0 {
+				// Everything read is acknowledged: the cursor follows, and
+				// the finished segment goes.
+				s.moveCursor(pos{s.pSeg, 0})
+			}
 			continue
 		}
+		s.rmu.Unlock() // an Ack may come while we wait
 		select {
 		case <-ctx.Done():
+			s.rmu.Lock()
 			return nil, ctx.Err()
 		case <-wake:
 		}
+		s.rmu.Lock()
 	}
 }
 
-func (s *Spool) advanceSegment() {
-	if s.rFile != nil {
-		s.rFile.Close()
-		s.rFile = nil
-	}
-	old := s.rSeg
-	s.rSeg, s.rOff = s.rSeg+1, 0
-	s.writeCursor()
-	os.Remove(filepath.Join(s.dir, segName(old)))
-}
-
-// Ack acknowledges the record Next returned: it will not be returned again.
+// Ack acknowledges the oldest record Next returned and that is not yet
+// acknowledged: it will not be returned again, even after a restart.
 func (s *Spool) Ack() error {
-	if s.rNext <= s.rOff {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if len(s.ahead) == 0 {
 		return errors.New("spool: Ack without Next")
 	}
-	s.rOff = s.rNext
+	p := s.ahead[0]
+	n := copy(s.ahead, s.ahead[1:])
+	s.ahead = s.ahead[:n]
+	if n == 0 {
+		// Nothing read is outstanding: the cursor can go where reading
+		// is, past a finished segment the reader has already left.
+		p = pos{s.pSeg, s.pOff}
+	}
 	s.backlog.Add(-1)
-	return s.writeCursor()
+	return s.moveCursor(p)
+}
+
+// moveCursor persists the cursor at p and deletes the segments before it.
+// s.rmu is held.
+func (s *Spool) moveCursor(p pos) error {
+	old := s.rSeg
+	s.rSeg, s.rOff = p.seg, p.off
+	err := s.writeCursor()
+	for n := old; n < p.seg; n++ {
+		os.Remove(filepath.Join(s.dir, segName(n)))
+	}
+	return err
 }
 
 func (s *Spool) writeCursor() error {
@@ -405,9 +450,12 @@ func (s *Spool) Close() error {
 	cur := s.cur
 	s.mu.Unlock()
 	err := cur.Close()
+	s.rmu.Lock()
 	if s.rFile != nil {
 		s.rFile.Close()
+		s.rFile = nil
 	}
+	s.rmu.Unlock()
 	if cerr := s.cursorF.Close(); err == nil {
 		err = cerr
 	}

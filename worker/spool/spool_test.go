@@ -32,22 +32,20 @@ func TestOrderAckAndRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := next(t, s); got != "r0" {
-		t.Fatalf("got %q", got)
-	}
-	if got := next(t, s); got != "r0" { // not acked: same again
-		t.Fatalf("got %q", got)
+	// Read ahead: r0, r1, r2 out, only r0 and r1 acknowledged.
+	for i := range 3 {
+		if got, want := next(t, s), fmt.Sprintf("r%d", i); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
 	}
 	s.Ack()
-	if got := next(t, s); got != "r1" {
-		t.Fatalf("got %q", got)
-	}
 	s.Ack()
 	if s.Backlog() != 3 {
 		t.Fatalf("backlog %d", s.Backlog())
 	}
 	s.Close()
 
+	// r2 was read but never acknowledged: a restart returns it again.
 	s, err = Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +56,81 @@ func TestOrderAckAndRestart(t *testing.T) {
 	}
 	if got := next(t, s); got != "r2" {
 		t.Fatalf("after restart got %q, want r2", got)
+	}
+}
+
+func TestAckWithoutNext(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	defer s.Close()
+	s.Append([]byte("r0"))
+	if err := s.Ack(); err == nil {
+		t.Fatal("Ack with nothing read succeeded")
+	}
+	next(t, s)
+	if err := s.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(); err == nil {
+		t.Fatal("a second Ack for one record succeeded")
+	}
+}
+
+// TestReadAheadAcrossSegments reads far ahead of the cursor through several
+// rotated segments: a segment is deleted only once all its records are
+// acknowledged, and a restart returns exactly the unacknowledged records,
+// in order, wherever the reader had got to.
+func TestReadAheadAcrossSegments(t *testing.T) {
+	old := SegmentSize
+	SegmentSize = 100
+	defer func() { SegmentSize = old }()
+	dir := t.TempDir()
+	s, _ := Open(dir)
+	rec := func(i int) string { return fmt.Sprintf("record-%02d-%s", i, "xxxxxxxxxxxxxxxxxxxx") }
+	for i := range 20 {
+		s.Append([]byte(rec(i)))
+	}
+	segs, _ := s.segments()
+	if len(segs) < 5 {
+		t.Fatalf("%d segments, want several", len(segs))
+	}
+	for i := range 15 { // the reader is now several segments ahead
+		if got := next(t, s); got != rec(i) {
+			t.Fatalf("got %q, want %q", got, rec(i))
+		}
+	}
+	if left, _ := s.segments(); len(left) != len(segs) {
+		t.Fatalf("segments deleted before any Ack: %v of %v", left, segs)
+	}
+	for range 7 {
+		if err := s.Ack(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, _ := s.segments()
+	if len(left) >= len(segs) || len(left) < 2 {
+		t.Fatalf("after 7 of 20 acknowledged: segments %v of %v", left, segs)
+	}
+	if s.Backlog() != 13 {
+		t.Fatalf("backlog %d, want 13", s.Backlog())
+	}
+	s.Close()
+
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Backlog() != 13 {
+		t.Fatalf("backlog after restart %d, want 13", s.Backlog())
+	}
+	for i := 7; i < 20; i++ {
+		if got := next(t, s); got != rec(i) {
+			t.Fatalf("after restart got %q, want %q", got, rec(i))
+		}
+		s.Ack()
+	}
+	if left, _ := s.segments(); len(left) != 1 {
+		t.Fatalf("segments left after everything was acknowledged: %v", left)
 	}
 }
 

@@ -1,9 +1,18 @@
 // Package forward is the sink that POSTs each event's canonical JSON to the
 // bot's own HTTP endpoint, through an on-disk spool: Deliver returns once the
 // event is fsynced in the spool (that is when the vendor gets its 200), and a
-// single sender goroutine forwards the spool in order, retrying with
-// exponential backoff and jitter, so events survive a restart of the worker
-// and any outage of the downstream.
+// sender forwards the spool, retrying with exponential backoff and jitter,
+// so events survive a restart of the worker and any outage of the
+// downstream.
+//
+// Order and concurrency: by default one POST is in flight at a time, in
+// spool order, so the bot sees events in the order they were accepted.
+// That caps delivery at one event per round trip: a bot endpoint taking
+// 200 ms gets 5 events a second, however many arrive. With
+// Options.Concurrency N up to N POSTs are in flight and events may arrive
+// out of order. Either way the spool's cursor only moves over events that
+// are finished (delivered, or set aside as refused), so after a crash the
+// unfinished ones — at most N — are sent again, and nothing is lost.
 //
 // Each POST carries Content-Type application/json and X-Wxhook-Dedup-Key, so
 // the downstream can drop the rare second delivery that at-least-once
@@ -44,12 +53,16 @@ type Options struct {
 	// failed attempt (defaults 200ms and 30s); the delay actually slept is
 	// drawn uniformly from [d/2, d] so many workers do not retry in step.
 	MinBackoff, MaxBackoff time.Duration
-	// Client is the HTTP client (default: one with Timeout).
+	// Client is the HTTP client (default: one with Timeout that keeps a
+	// connection per sender).
 	Client *http.Client
 	// Logger receives delivery failures (default slog.Default()).
 	Logger *slog.Logger
 	// OnDelivered, if set, is called with each successful POST's latency.
 	OnDelivered func(time.Duration)
+	// Concurrency bounds the POSTs in flight (default 1: one at a time, in
+	// spool order; above 1, events may arrive out of order).
+	Concurrency int
 	// OnSpooled, if set, is called by Open with the dedup key of every
 	// event still in the spool from a previous run. Those events were
 	// accepted (answered 200, or about to be when the process died), so
@@ -83,11 +96,18 @@ func Open(url, dataDir string, opt Options) (*Sink, error) {
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = 30 * time.Second
 	}
-	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: opt.Timeout}
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.Concurrency < 1 {
+		opt.Concurrency = 1
+	}
+	if opt.Client == nil {
+		// Keep a connection per sender: the default transport keeps two
+		// idle per host and would close and redial the rest every time.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(2, opt.Concurrency)
+		opt.Client = &http.Client{Timeout: opt.Timeout, Transport: tr}
 	}
 	sp, err := spool.Open(filepath.Join(dataDir, "spool"))
 	if err != nil {
@@ -111,7 +131,11 @@ func Open(url, dataDir string, opt Options) (*Sink, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sink{url: url, opt: opt, spool: sp, rejected: rej, cancel: cancel, done: make(chan struct{})}
-	go s.run(ctx)
+	if opt.Concurrency == 1 {
+		go s.run(ctx)
+	} else {
+		go s.runConcurrent(ctx)
+	}
 	return s, nil
 }
 
@@ -173,7 +197,8 @@ func (s *Sink) setErr(err error) {
 	s.mu.Unlock()
 }
 
-// run is the sender: one record at a time, in spool order.
+// run is the sender with Concurrency 1: one record at a time, in spool
+// order, straight from the spool's buffer.
 func (s *Sink) run(ctx context.Context) {
 	defer close(s.done)
 	for {
@@ -181,38 +206,105 @@ func (s *Sink) run(ctx context.Context) {
 		if err != nil {
 			return // context cancelled or spool closed
 		}
-		key, body, ok := splitRecord(rec)
-		if !ok {
-			s.opt.Logger.Error("forward: damaged spool record skipped", "bytes", len(rec))
-			s.spool.Ack()
-			continue
+		if !s.finish(ctx, rec) {
+			return // stopping: the record stays spooled
 		}
-		for attempt := 0; ; attempt++ {
-			status, err := s.post(ctx, key, body)
-			if err == nil {
-				s.setErr(nil)
-				break
-			}
-			s.setErr(err)
-			if ctx.Err() != nil {
+		s.ack()
+	}
+}
+
+// job is one record in flight with Concurrency > 1.
+type job struct {
+	rec  []byte // a copy: the spool's buffer is reused by the next Next
+	done bool
+}
+
+// runConcurrent is the sender with Concurrency > 1. The reader takes up to
+// Concurrency records past the spool's cursor and sends each on its own
+// goroutine. A record's slot is freed only when the cursor has moved past
+// it — when it and every record before it are finished — so the records
+// read ahead of the cursor, which a crash would send again, never exceed
+// Concurrency, even while an early record keeps failing.
+func (s *Sink) runConcurrent(ctx context.Context) {
+	defer close(s.done)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		window []*job // read, not yet acknowledged, in spool order
+	)
+	defer wg.Wait()
+	slots := make(chan struct{}, s.opt.Concurrency)
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		rec, err := s.spool.Next(ctx)
+		if err != nil {
+			return // context cancelled or spool closed
+		}
+		j := &job{rec: append([]byte(nil), rec...)}
+		mu.Lock()
+		window = append(window, j)
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !s.finish(ctx, j.rec) {
 				return // stopping: the record stays spooled
 			}
-			if permanent(status) {
-				s.reject(key, body, status)
-				break
+			mu.Lock()
+			defer mu.Unlock()
+			j.done = true
+			for len(window) > 0 && window[0].done {
+				s.ack()
+				window[0] = nil
+				window = window[1:]
+				<-slots
 			}
-			if attempt == 0 || attempt%10 == 0 {
-				s.opt.Logger.Warn("forward: delivery failed, retrying", "dedup_key", string(key), "attempt", attempt+1, "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(s.backoff(attempt)):
-			}
+		}()
+	}
+}
+
+// finish delivers one spool record, retrying until it is delivered or
+// permanently refused (then set aside in rejected.ndjson). It returns false
+// if ctx ended first: the record is not finished and stays spooled.
+func (s *Sink) finish(ctx context.Context, rec []byte) bool {
+	key, body, ok := splitRecord(rec)
+	if !ok {
+		s.opt.Logger.Error("forward: damaged spool record skipped", "bytes", len(rec))
+		return true
+	}
+	for attempt := 0; ; attempt++ {
+		status, err := s.post(ctx, key, body)
+		if err == nil {
+			s.setErr(nil)
+			return true
 		}
-		if err := s.spool.Ack(); err != nil {
-			s.opt.Logger.Error("forward: spool cursor", "err", err)
+		s.setErr(err)
+		if ctx.Err() != nil {
+			return false
 		}
+		if permanent(status) {
+			s.reject(key, body, status)
+			return true
+		}
+		if attempt == 0 || attempt%10 == 0 {
+			s.opt.Logger.Warn("forward: delivery failed, retrying", "dedup_key", string(key), "attempt", attempt+1, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(s.backoff(attempt)):
+		}
+	}
+}
+
+// ack moves the spool's cursor past the oldest record in flight.
+func (s *Sink) ack() {
+	if err := s.spool.Ack(); err != nil {
+		s.opt.Logger.Error("forward: spool cursor", "err", err)
 	}
 }
 
