@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/wxhook/wxhook/host"
 	"github.com/wxhook/wxhook/worker"
 	"github.com/wxhook/wxhook/worker/dedup"
 	"github.com/wxhook/wxhook/worker/sink"
@@ -39,7 +41,7 @@ type serveConfig struct {
 	addr, secret, engine, dedup, sink, fsync, dataDir, logLevel, logFormat string
 	natsSubject, natsStream                                                string
 	forwardTimeout, forwardMaxBackoff                                      time.Duration
-	forwardConcurrency                                                     int
+	forwardConcurrency, wasmDispatch                                       int
 	insecure                                                               bool
 	maxBody                                                                byteSize
 	dedupTTL                                                               time.Duration
@@ -63,6 +65,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.fsync, "fsync", "interval", "file sink fsync policy: interval (1s), always, never")
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "HTTP forward sink: timeout of one POST")
 	fs.DurationVar(&c.forwardMaxBackoff, "forward-max-backoff", 30*time.Second, "HTTP forward sink: longest delay between retries")
+	fs.IntVar(&c.wasmDispatch, "wasm-dispatch", max(1, runtime.GOMAXPROCS(0)/2), "--engine wasm: goroutines that run the decodes back to back (0: each request's own goroutine)")
 	fs.IntVar(&c.forwardConcurrency, "forward-concurrency", 1, "HTTP forward sink: POSTs in flight at once (1 keeps events in order; more may reorder them)")
 	fs.StringVar(&c.natsSubject, "nats-subject", "wxhook.events", "JetStream subject prefix (events go to <prefix>.<vendor>.<kind>)")
 	fs.StringVar(&c.natsStream, "nats-stream", "WXHOOK", "JetStream stream (created with subjects <prefix>.> if missing)")
@@ -98,6 +101,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.secret == "" && !c.insecure {
 		return nil, errors.New("a callback secret is required: --secret (or WXHOOK_SECRET), or --insecure")
+	}
+	if c.wasmDispatch < 0 {
+		return nil, fmt.Errorf("--wasm-dispatch %d: want 0 or more", c.wasmDispatch)
 	}
 	if c.forwardConcurrency < 1 {
 		return nil, fmt.Errorf("--forward-concurrency %d: want 1 or more", c.forwardConcurrency)
@@ -136,6 +142,12 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger) (err error) {
 	eng, err := openEngine(ctx, c.engine)
 	if err != nil {
 		return fmt.Errorf("engine %s: %w", c.engine, err)
+	}
+	if c.engine == "wasm" && c.wasmDispatch > 0 {
+		// Under load the guest runs much faster back to back on a few
+		// goroutines than interleaved with HTTP work on every request's
+		// (host.Dispatcher has the figures).
+		eng = host.NewDispatcher(eng, c.wasmDispatch)
 	}
 	var closers []func()
 	defer func() {

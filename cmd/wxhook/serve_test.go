@@ -43,6 +43,9 @@ func TestParseServeEnvAndFlags(t *testing.T) {
 	if _, err := parseServe([]string{"--insecure", "--max-body", "lots"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Fatal("bad --max-body accepted")
 	}
+	if _, err := parseServe([]string{"--insecure", "--wasm-dispatch", "-1"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("--wasm-dispatch -1 accepted")
+	}
 	if _, err := parseServe([]string{"--insecure", "--forward-concurrency", "0"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Fatal("--forward-concurrency 0 accepted")
 	}
@@ -52,7 +55,7 @@ func TestParseServeEnvAndFlags(t *testing.T) {
 		t.Fatal("bad WXHOOK_INSECURE accepted")
 	}
 	c, err = parseServe([]string{"--insecure"}, func(string) string { return "" }, io.Discard)
-	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 {
+	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 || c.wasmDispatch < 1 {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 }
@@ -325,11 +328,18 @@ func crashRestart(t *testing.T, concurrency string) {
 
 // TestServeBinaryBadInputAndSignals runs the binary with a secret and the
 // file sink, sends the bad-input catalogue, and stops it with SIGTERM.
+// Both engines: the wasm one through its dispatcher (--wasm-dispatch).
 func TestServeBinaryBadInputAndSignals(t *testing.T) {
+	for _, engine := range []string{"native", "wasm"} {
+		t.Run(engine, func(t *testing.T) { badInputAndSignals(t, engine) })
+	}
+}
+
+func badInputAndSignals(t *testing.T, engine string) {
 	bin, tmp := buildWxhook(t, "builds the binary")
 	events := filepath.Join(tmp, "events.ndjson")
 	port := freePort(t)
-	w := startWorker(t, bin, port, "--secret", "dev", "--engine", "native", "--sink", "file:"+events, "--data-dir", filepath.Join(tmp, "data"),
+	w := startWorker(t, bin, port, "--secret", "dev", "--engine", engine, "--sink", "file:"+events, "--data-dir", filepath.Join(tmp, "data"),
 		"--fsync", "always", "--read-timeout", "1s")
 	good, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "callbacks", "eyun", "seed_text_private.json"))
 	wecom, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "callbacks", "wecom", "seed_text_private.json"))

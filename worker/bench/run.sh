@@ -10,7 +10,9 @@
 # native-stdout, native-file and wasm-stdout, plus two that split the
 # worker's cost: noop-decode (the no-op server also decoding each body with
 # the native decoder: the best a worker on this decoder can do) and
-# native-nodedup (stdout, --dedup off: the dedup store's cost by difference).
+# native-nodedup (stdout, --dedup off: the dedup store's cost by difference);
+# wasm-direct is wasm-stdout with --wasm-dispatch 0 (the guest runs on each
+# request's goroutine instead of on the dispatcher's).
 #
 # Scenarios run in rounds (no-op, then each worker setup, again per round)
 # and each worker figure is divided by the no-op figure of its own round,
@@ -113,6 +115,7 @@ for round in $(seq "$ROUNDS"); do
     native-nodedup) worker native-nodedup native stdout --dedup off ;;
     native-file) worker native-file native "file:$tmp/events.ndjson" ;;
     wasm-stdout) worker wasm-stdout wasm stdout ;;
+    wasm-direct) worker wasm-direct wasm stdout --wasm-dispatch 0 ;;
     *) echo "run.sh: unknown scenario $sc" >&2; exit 2 ;;
     esac
   done
