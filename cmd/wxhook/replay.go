@@ -239,9 +239,9 @@ func (r *replayRun) close() {
 // when the replay stopped.
 func (r *replayRun) input(name string, stdin io.Reader) bool {
 	display := name
+	src := stdin
 	if name == "-" {
 		display = "stdin"
-		r.in.Reset(stdin)
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -258,12 +258,25 @@ func (r *replayRun) input(name string, stdin io.Reader) bool {
 		}
 		// Read only what the file holds now: replaying to the worker that
 		// writes this file appends the records it refuses again, and
-		// reading those too would replay them without end.
-		r.in.Reset(io.LimitReader(f, st.Size()))
+		// reading those too would replay them without end. Only a regular
+		// file has a size to go by: a pipe (`<(…)`) is read to its end.
+		src = f
+		if st.Mode().IsRegular() {
+			src = io.LimitReader(f, st.Size())
+		}
 	}
+	wr := newWaitReader(r.ctx, src)
+	defer wr.close()
+	r.in.Reset(wr)
 	lineNo := 0
 	for {
 		line, err := readLongLine(r.in, &r.line)
+		if err != nil && err != io.EOF && r.ctx.Err() != nil {
+			// Interrupted while waiting for input (stdin, a pipe): what
+			// was read of the line is not a record.
+			r.stopped = fmt.Sprintf("%s:%d: interrupted while waiting for this line", display, lineNo+1)
+			return false
+		}
 		if len(line) > 0 {
 			lineNo++
 			if !r.record(display, lineNo, trimEOL(line)) {
@@ -280,6 +293,64 @@ func (r *replayRun) input(name string, stdin io.Reader) bool {
 		}
 	}
 }
+
+// waitReader reads src on a goroutine of its own, so that a Read waiting
+// for input gives way when ctx ends: a read from a terminal or a pipe that
+// has nothing to say cannot itself be interrupted, and without this the
+// first Ctrl-C would do nothing until the next line or the end of stdin.
+// The goroutine reads into its own buffer, so a read that completes after
+// Read has given up writes into nothing the caller holds.
+type waitReader struct {
+	ctx  context.Context
+	src  io.Reader
+	want chan int // the next read, of up to n bytes
+	got  chan readResult
+	buf  []byte // the goroutine's; Read copies from it once got says so
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func newWaitReader(ctx context.Context, src io.Reader) *waitReader {
+	w := &waitReader{ctx: ctx, src: src, want: make(chan int), got: make(chan readResult, 1)}
+	go w.loop()
+	return w
+}
+
+func (w *waitReader) loop() {
+	for n := range w.want {
+		if cap(w.buf) < n {
+			w.buf = make([]byte, n)
+		}
+		k, err := w.src.Read(w.buf[:n])
+		w.got <- readResult{k, err}
+	}
+}
+
+// Read never asks for a second read while one is under way: once ctx has
+// ended and Read has given up on one, every later Read returns ctx's error
+// before asking.
+func (w *waitReader) Read(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	w.want <- len(p)
+	select {
+	case res := <-w.got:
+		return copy(p, w.buf[:res.n]), res.err
+	case <-w.ctx.Done():
+		return 0, w.ctx.Err()
+	}
+}
+
+// close ends the goroutine once it is done with its read, if any: after an
+// interrupt that read may wait on stdin until the process exits.
+func (w *waitReader) close() { close(w.want) }
 
 // deadRecord is one line of deadletter.ndjson (worker/deadletter.go).
 type deadRecord struct {

@@ -497,86 +497,273 @@ func TestReplayDeadLetters(t *testing.T) {
 	})
 }
 
-// TestReplayInterrupted sends the binary SIGINT while the worker holds the
-// second of three records: the replay stops at once, says that record's fate
-// is unknown, sends nothing after it, and exits 1 after its summary.
+// deadLine is a dead-letter line as the worker writes it, with {} as body.
+func deadLine(route string) string {
+	return `{"time":"2026-01-02T15:04:05Z","route":"` + route + `","status":400,"error":{"code":"not_json"},"body_base64":"e30="}`
+}
+
+// routeLog keeps the routes a stand-in worker was sent, in order.
+type routeLog struct {
+	mu     sync.Mutex
+	routes []string
+}
+
+// add records a route and returns how many have been sent so far.
+func (l *routeLog) add(route string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.routes = append(l.routes, route)
+	return len(l.routes)
+}
+
+func (l *routeLog) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.routes...)
+}
+
+// lineWatch is a process's stdout that tells when its first line is out.
+type lineWatch struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	first chan struct{} // closed at the first '\n'
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := bytes.IndexByte(w.b.Bytes(), '\n') >= 0
+	w.b.Write(p)
+	if !had && bytes.IndexByte(p, '\n') >= 0 {
+		close(w.first)
+	}
+	return len(p), nil
+}
+
+func (w *lineWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestReplayInterrupted sends the binary SIGINT in the middle of a replay:
+// the replay stops at once, says where, sends nothing after that point,
+// and exits 1 after its summary.
 func TestReplayInterrupted(t *testing.T) {
 	bin, _ := buildWxhook(t, "builds and runs the binary")
-	var (
-		mu     sync.Mutex
-		routes []string
-	)
-	holding := make(chan struct{}) // the worker holds the second record
-	release := make(chan struct{}) // ends a held request if the replay never hangs up
-	defer close(release)
+
+	// start runs the replay; the channel gets what Wait returns.
+	start := func(t *testing.T, cmd *exec.Cmd) <-chan error {
+		t.Helper()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		return exited
+	}
+	// interrupt sends SIGINT and waits, bounded, for the replay to exit 1.
+	interrupt := func(t *testing.T, cmd *exec.Cmd, exited <-chan error, output func() string) {
+		t.Helper()
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		select {
+		case err = <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("replay still running 30 s after SIGINT\n%s", output())
+		}
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Fatalf("exit: %v, want status 1\n%s", err, output())
+		}
+	}
+
+	t.Run("while the worker holds a record", func(t *testing.T) {
+		// The worker answers the first of three records and holds the
+		// second until the replay hangs up.
+		var log routeLog
+		holding := make(chan struct{}) // the worker holds the second record
+		release := make(chan struct{}) // ends a held request if the replay never hangs up
+		defer close(release)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			if log.add(r.URL.Path) == 2 {
+				close(holding)
+				select {
+				case <-r.Context().Done(): // the replay gave up on the request
+				case <-release:
+				}
+				return
+			}
+			w.Write([]byte("{}"))
+		}))
+		defer srv.Close()
+		file := writeFile(t, "dl.ndjson", []byte(deadLine("/hook/eyun")+"\n"+deadLine("/hook/dll")+"\n"+deadLine("/hook/wecom")+"\n"))
+
+		cmd := exec.Command(bin, "replay", "--to", srv.URL, "--secret", "dev", file)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		output := func() string { return o.String() + e.String() }
+		exited := start(t, cmd)
+		select {
+		case <-holding:
+		case err := <-exited:
+			t.Fatalf("replay ended before sending the second record: %v\n%s", err, output())
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("the second record never arrived\n%s", output())
+		}
+		interrupt(t, cmd, exited, output)
+
+		want := [][]string{
+			{file + ":1", "/hook/eyun", "not_json", "200"},
+			{file + ":2", "/hook/dll", "not_json", "no answer"},
+		}
+		if rows := replayOut(t, o.String()); !reflect.DeepEqual(rows, want) {
+			t.Fatalf("stdout:\n%q\nwant\n%q", rows, want)
+		}
+		for _, s := range []string{
+			"stopped at " + file + ":2: interrupted; the worker may or may not have accepted this record",
+			"sent 2 (1 2xx, 0 non-2xx, 1 no answer), 0 skipped, 0 unreadable lines",
+		} {
+			if !strings.Contains(e.String(), s) {
+				t.Errorf("stderr lacks %q:\n%s", s, e.String())
+			}
+		}
+		if got, want := log.get(), []string{"/hook/eyun", "/hook/dll"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("worker saw %q, want %q: nothing after the interrupted record", got, want)
+		}
+	})
+
+	t.Run("while waiting for input", func(t *testing.T) {
+		// The records come on stdin, which stays open and silent after the
+		// first: once that record's answer is written out the replay waits
+		// for a second line that never comes, and the signal must end that
+		// wait (it used to be ignored until stdin ended, then exit 0).
+		var log routeLog
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			log.add(r.URL.Path)
+			w.Write([]byte("{}"))
+		}))
+		defer srv.Close()
+
+		cmd := exec.Command(bin, "replay", "--to", srv.URL, "--secret", "dev", "-")
+		stdin, err := cmd.StdinPipe() // closed by Wait
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &lineWatch{first: make(chan struct{})}
+		var e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = o, &e
+		output := func() string { return o.String() + e.String() }
+		exited := start(t, cmd)
+		if _, err := io.WriteString(stdin, deadLine("/hook/eyun")+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-o.first:
+		case err := <-exited:
+			t.Fatalf("replay ended before answering the first record: %v\n%s", err, output())
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("the first record's answer never came out\n%s", output())
+		}
+		interrupt(t, cmd, exited, output)
+
+		want := [][]string{{"stdin:1", "/hook/eyun", "not_json", "200"}}
+		if rows := replayOut(t, o.String()); !reflect.DeepEqual(rows, want) {
+			t.Fatalf("stdout:\n%q\nwant\n%q", rows, want)
+		}
+		for _, s := range []string{
+			"stopped at stdin:2: interrupted while waiting for this line",
+			"sent 1 (1 2xx, 0 non-2xx), 0 skipped, 0 unreadable lines",
+		} {
+			if !strings.Contains(e.String(), s) {
+				t.Errorf("stderr lacks %q:\n%s", s, e.String())
+			}
+		}
+		if got, want := log.get(), []string{"/hook/eyun"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("worker saw %q, want %q", got, want)
+		}
+	})
+}
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestReplayInterruptedBetweenRecords ends the replay's context (what the
+// first SIGINT does) as the first record's answer is written out, before
+// the second record, already read, is sent: the replay stops at the second
+// record and says it was not sent. This runs in-process, not through the
+// binary, because the moment cannot be hit from outside on purpose: between
+// two records already read the replay does not wait for anything (on a file
+// it never waits; on stdin it waits in a read, the case above), and when a
+// signal has got through to the context is not visible from outside.
+func TestReplayInterruptedBetweenRecords(t *testing.T) {
+	var log routeLog
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		routes = append(routes, r.URL.Path)
-		n := len(routes)
-		mu.Unlock()
-		if n == 2 {
-			close(holding)
-			select {
-			case <-r.Context().Done(): // the replay gave up on the request
-			case <-release:
-			}
-			return
-		}
+		log.add(r.URL.Path)
 		w.Write([]byte("{}"))
 	}))
 	defer srv.Close()
 
-	record := func(route string) string {
-		return `{"time":"2026-01-02T15:04:05Z","route":"` + route + `","status":400,"error":{"code":"not_json"},"body_base64":"e30="}`
-	}
-	file := writeFile(t, "dl.ndjson", []byte(record("/hook/eyun")+"\n"+record("/hook/dll")+"\n"+record("/hook/wecom")+"\n"))
-
-	cmd := exec.Command(bin, "replay", "--to", srv.URL, "--secret", "dev", file)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	stdout := writerFunc(func(p []byte) (int, error) {
+		cancel()
+		return o.Write(p)
+	})
+	// A strings.Reader gives all three lines in the first read.
+	stdin := strings.NewReader(deadLine("/hook/eyun") + "\n" + deadLine("/hook/dll") + "\n" + deadLine("/hook/wecom") + "\n")
+	code := runReplay(ctx, []string{"--to", srv.URL, "--secret", "dev", "-"}, func(string) string { return "" }, stdin, stdout, &e)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, o.String(), e.String())
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-holding:
-	case err := <-exited:
-		t.Fatalf("replay ended before sending the second record: %v\n%s%s", err, o.String(), e.String())
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the second record never arrived\n%s%s", o.String(), e.String())
-	}
-	cmd.Process.Signal(os.Interrupt)
-	var err error
-	select {
-	case err = <-exited:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("replay still running 30 s after SIGINT\n%s%s", o.String(), e.String())
-	}
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("exit: %v, want status 1\n%s%s", err, o.String(), e.String())
-	}
-	want := [][]string{
-		{file + ":1", "/hook/eyun", "not_json", "200"},
-		{file + ":2", "/hook/dll", "not_json", "no answer"},
-	}
+	want := [][]string{{"stdin:1", "/hook/eyun", "not_json", "200"}}
 	if rows := replayOut(t, o.String()); !reflect.DeepEqual(rows, want) {
 		t.Fatalf("stdout:\n%q\nwant\n%q", rows, want)
 	}
 	for _, s := range []string{
-		"stopped at " + file + ":2: interrupted; the worker may or may not have accepted this record",
-		"sent 2 (1 2xx, 0 non-2xx, 1 no answer), 0 skipped, 0 unreadable lines",
+		"stopped at stdin:2: interrupted before this record was sent",
+		"sent 1 (1 2xx, 0 non-2xx), 0 skipped, 0 unreadable lines",
 	} {
 		if !strings.Contains(e.String(), s) {
 			t.Errorf("stderr lacks %q:\n%s", s, e.String())
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []string{"/hook/eyun", "/hook/dll"}; !reflect.DeepEqual(routes, want) {
-		t.Fatalf("worker saw %q, want %q: nothing after the interrupted record", routes, want)
+	if got, want := log.get(), []string{"/hook/eyun"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("worker saw %q, want %q", got, want)
+	}
+}
+
+// TestReplayReadsAPipeGivenAsAFile: a named pipe (what `<(cat file)`
+// gives) has no size, so it is read to its end, not to its size of 0.
+func TestReplayReadsAPipeGivenAsAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "dl.pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	rec := `{"time":"2026-01-02T15:04:05Z","route":"/hook/eyun","status":400,"error":{"code":"not_json"},"body_base64":"e30="}`
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return // the test fails below: nothing was read
+		}
+		f.WriteString(rec + "\n" + rec + "\n")
+		f.Close()
+	}()
+	code, stdout, stderr := runReplayT(t, nil, "", "--to", "http://127.0.0.1:1", "--dry-run", fifo)
+	if code != 0 || !strings.Contains(stderr, "dry run: would send 2") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
