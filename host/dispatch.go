@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"unsafe"
 
@@ -83,7 +84,7 @@ func (d *Dispatcher) work() {
 			d.recycle(j)
 			continue
 		}
-		out, meta, err := d.inner.AppendDecode(j.ctx, j.out[:0], j.src, j.dialect)
+		out, meta, err := d.decode(j)
 		j.out, j.meta, j.err, j.key = out, meta, err, -1
 		if len(meta.DedupKey) > 0 {
 			// DedupKey aliases out; the caller re-slices it into its own
@@ -100,6 +101,18 @@ func (d *Dispatcher) work() {
 		j.mu.Unlock()
 		j.ready <- struct{}{}
 	}
+}
+
+// decode runs one job on the wrapped engine. A panic there becomes the
+// job's internal error: on the caller's goroutine net/http would have
+// recovered it, and on a dispatcher it must not take the process down.
+func (d *Dispatcher) decode(j *job) (out []byte, meta decoder.Meta, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, meta, err = j.out[:0], decoder.Meta{}, internalError(j.dialect, fmt.Errorf("panic in the engine: %v", p))
+		}
+	}()
+	return d.inner.AppendDecode(j.ctx, j.out[:0], j.src, j.dialect)
 }
 
 var errDispatcherClosed = errors.New("host: dispatcher closed")
@@ -164,7 +177,9 @@ func (d *Dispatcher) recycle(j *job) {
 }
 
 // Close stops taking decodes, waits for the queued ones to finish, then
-// closes the wrapped engine.
+// closes the wrapped engine. If ctx ends first, Close returns its error and
+// closes the engine at once, which (for Engine) lets running calls end and
+// fails the ones still queued.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.jobMu.Lock()
 	if !d.done {
@@ -179,8 +194,8 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-finished:
+		return d.inner.Close(ctx)
 	case <-ctx.Done():
-		return ctx.Err()
+		return errors.Join(ctx.Err(), d.inner.Close(ctx))
 	}
-	return d.inner.Close(ctx)
 }

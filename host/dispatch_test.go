@@ -177,3 +177,42 @@ func TestDispatcherAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per call", n)
 	}
 }
+
+// closeEngine records Close and panics on a body of "panic".
+type closeEngine struct {
+	gateEngine
+	closed chan struct{}
+}
+
+func (c *closeEngine) AppendDecode(ctx context.Context, dst, src []byte, dialect decoder.Dialect) ([]byte, decoder.Meta, error) {
+	if string(src) == "panic" {
+		panic("engine bug")
+	}
+	return c.gateEngine.AppendDecode(ctx, dst, src, dialect)
+}
+
+func (c *closeEngine) Close(context.Context) error { close(c.closed); return nil }
+
+// TestDispatcherPanicAndCloseDeadline: a panic in the engine is the call's
+// internal error, not a crash; a Close whose context ends while a decode
+// still runs returns that error and still closes the engine.
+func TestDispatcherPanicAndCloseDeadline(t *testing.T) {
+	c := &closeEngine{gateEngine: gateEngine{started: make(chan string, 8), release: make(chan struct{})}, closed: make(chan struct{})}
+	d := NewDispatcher(c, 1)
+	if _, _, err := d.AppendDecode(context.Background(), nil, []byte("panic"), decoder.Auto); code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "engine bug") {
+		t.Fatalf("panicking engine: %v, want an internal error", err)
+	}
+	go d.AppendDecode(context.Background(), nil, []byte("{}"), decoder.Auto)
+	<-c.started // the dispatcher is busy and stays so
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Close(ctx); err == nil {
+		t.Fatal("Close with an ended context and a decode running returned nil")
+	}
+	select {
+	case <-c.closed:
+	default:
+		t.Fatal("the engine was not closed")
+	}
+	close(c.release)
+}

@@ -450,12 +450,14 @@ func (s *Spool) Close() error {
 	cur := s.cur
 	s.mu.Unlock()
 	err := cur.Close()
+	// Under rmu: an Ack on another goroutine must not write the cursor
+	// file as it closes.
 	s.rmu.Lock()
+	defer s.rmu.Unlock()
 	if s.rFile != nil {
 		s.rFile.Close()
 		s.rFile = nil
 	}
-	s.rmu.Unlock()
 	if cerr := s.cursorF.Close(); err == nil {
 		err = cerr
 	}
