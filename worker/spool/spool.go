@@ -1,23 +1,30 @@
 // Package spool is a durable on-disk FIFO queue: one writer side that many
 // goroutines append to (each Append returns once its record is fsynced, with
 // group commit), and one reader that takes records in order and acknowledges
-// them in the same order. The reader may read ahead: Next returns successive
-// records, and Ack acknowledges the oldest one returned and not yet
-// acknowledged, so a reader working on several records at once moves the
-// cursor only over a finished prefix. It is what lets the HTTP forward sink
-// answer the vendor as soon as an event is safe on disk, whatever the
-// downstream's state, and deliver it after a restart or an outage.
+// them in the same order. It is what lets the HTTP forward sink answer the
+// vendor as soon as an event is safe on disk, whatever the downstream's
+// state, and deliver it after a restart or an outage.
+//
+// The reader may read ahead. The spool keeps two positions: the read
+// position, where Next takes the next record, and the cursor, before which
+// every record is acknowledged. Next advances the first and Ack the second,
+// by the oldest record returned and not yet acknowledged. A reader working
+// on several records at once (the forward sink with Concurrency > 1) thus
+// moves the cursor only over a prefix of records it has finished, in
+// whatever order it finished them; how far it reads ahead is up to it.
 //
 // Layout of the spool directory: segment files NNNNNNNNNNNNNNNNNNNN.seg
 // (numbered in order, rotated at SegmentSize) holding records
 // [len uint32][crc32c uint32][payload], and a 16-byte file "cursor" holding
-// the position (segment number, offset) before which every record is
-// acknowledged; records read ahead but not acknowledged are after it, so a
-// restart returns them again. Fully acknowledged segments are deleted. The cursor is written (not fsynced) after each Ack: after a
-// process crash it is exact, after a power failure it may lag, so a few
-// records may be delivered again — the queue is at-least-once, never lossy.
-// A torn record at the end of the last segment (a crash during a write,
-// never acknowledged to anyone) is cut off at Open.
+// the cursor (segment number, offset). Only the cursor is persisted: after
+// a restart the read position starts at the cursor again, so records read
+// ahead but not acknowledged are returned again. A segment is deleted once
+// the cursor has moved past its end, however far ahead the reader is. The
+// cursor is written (not fsynced) after each Ack: after a process crash it
+// is exact, after a power failure it may lag, so a few records may be
+// delivered again — the queue is at-least-once, never lossy. A torn record
+// at the end of the last segment (a crash during a write, never
+// acknowledged to anyone) is cut off at Open.
 package spool
 
 import (
@@ -53,8 +60,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var ErrClosed = errors.New("spool: closed")
 
 // Spool is the queue. Append is safe for concurrent use. Next must be
-// called from one reader goroutine; Ack may be called from another one
-// (a sender finishing a record while the reader waits in Next).
+// called from one reader goroutine; Ack may be called from others (senders
+// finishing records while the reader waits in Next), but the caller orders
+// the Acks: each acknowledges the oldest record still outstanding.
 type Spool struct {
 	dir string
 

@@ -10,9 +10,13 @@
 // That caps delivery at one event per round trip: a bot endpoint taking
 // 200 ms gets 5 events a second, however many arrive. With
 // Options.Concurrency N up to N POSTs are in flight and events may arrive
-// out of order. Either way the spool's cursor only moves over events that
-// are finished (delivered, or set aside as refused), so after a crash the
-// unfinished ones — at most N — are sent again, and nothing is lost.
+// out of order. Either way the spool's cursor only moves over a prefix of
+// events that are all finished (delivered, or set aside as refused), and
+// the sender reads at most N events past it. After a crash those — at most
+// N, some perhaps delivered already, behind an earlier one still being
+// retried — are sent again, and nothing is lost. An event that keeps
+// failing holds the cursor, and with it the sender: at most N-1 events
+// after it are sent until it is finished.
 //
 // Each POST carries Content-Type application/json and X-Wxhook-Dedup-Key, so
 // the downstream can drop the rare second delivery that at-least-once
@@ -61,7 +65,9 @@ type Options struct {
 	// OnDelivered, if set, is called with each successful POST's latency.
 	OnDelivered func(time.Duration)
 	// Concurrency bounds the POSTs in flight (default 1: one at a time, in
-	// spool order; above 1, events may arrive out of order).
+	// spool order; above 1, events may arrive out of order). It also
+	// bounds the events read past the spool's cursor, which are the ones a
+	// crash sends again.
 	Concurrency int
 	// OnSpooled, if set, is called by Open with the dedup key of every
 	// event still in the spool from a previous run. Those events were
@@ -213,30 +219,77 @@ func (s *Sink) run(ctx context.Context) {
 	}
 }
 
-// job is one record in flight with Concurrency > 1.
-type job struct {
+// slot holds one record read ahead of the spool's cursor with
+// Concurrency > 1. Its buffer is reused from record to record, so the
+// sender copies without allocating once the slots have grown to the usual
+// event size.
+type slot struct {
 	rec  []byte // a copy: the spool's buffer is reused by the next Next
-	done bool
+	done bool   // finished (delivered or set aside), not yet acknowledged
 }
 
-// runConcurrent is the sender with Concurrency > 1. The reader takes up to
-// Concurrency records past the spool's cursor and sends each on its own
-// goroutine. A record's slot is freed only when the cursor has moved past
-// it — when it and every record before it are finished — so the records
-// read ahead of the cursor, which a crash would send again, never exceed
-// Concurrency, even while an early record keeps failing.
+// maxKeptRecord is the largest buffer a slot keeps between records: a
+// rare huge event should not pin its size in memory for the life of the
+// process, Concurrency times over.
+const maxKeptRecord = 1 << 20
+
+// runConcurrent is the sender with Concurrency > 1: this goroutine reads
+// the spool into a ring of Concurrency slots and hands each record to one
+// of Concurrency workers. A slot is freed only when the spool's cursor has
+// moved past its record — when it and every record before it are finished
+// — so the records read ahead of the cursor, which a crash would send
+// again, never exceed Concurrency, even while an early record keeps
+// failing behind later ones that succeed. Records are acknowledged in
+// spool order by whichever worker finishes the oldest one.
+//
+// It returns, closing s.done, only after every worker has stopped.
 func (s *Sink) runConcurrent(ctx context.Context) {
 	defer close(s.done)
+	n := uint64(s.opt.Concurrency)
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		window []*job // read, not yet acknowledged, in spool order
+		ring = make([]slot, n) // record seq is in ring[seq%n]
+		// inUse holds a token per slot read and not yet acknowledged. The
+		// reader puts one in before it reads; whoever acknowledges the
+		// record takes it out, which is also what hands the slot (and its
+		// buffer) back to the reader.
+		inUse = make(chan struct{}, n)
+		work  = make(chan uint64) // seq of a record to finish
+		mu    sync.Mutex          // guards head and the slots' done flags
+		head  uint64              // oldest record read and not acknowledged
+		wg    sync.WaitGroup
 	)
-	defer wg.Wait()
-	slots := make(chan struct{}, s.opt.Concurrency)
-	for {
+	for range n {
+		wg.Go(func() {
+			for seq := range work {
+				sl := &ring[seq%n]
+				if !s.finish(ctx, sl.rec) {
+					continue // stopping: the record stays spooled
+				}
+				if cap(sl.rec) > maxKeptRecord {
+					sl.rec = nil
+				}
+				mu.Lock()
+				sl.done = true
+				// The slot at head is either the oldest record read or
+				// empty (done is cleared on acknowledgement), so this
+				// stops at the first unfinished record or at the end.
+				for h := &ring[head%n]; h.done; h = &ring[head%n] {
+					h.done = false
+					s.ack()
+					head++
+					<-inUse
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	for seq := uint64(0); ; seq++ {
 		select {
-		case slots <- struct{}{}:
+		case inUse <- struct{}{}:
 		case <-ctx.Done():
 			return
 		}
@@ -244,26 +297,18 @@ func (s *Sink) runConcurrent(ctx context.Context) {
 		if err != nil {
 			return // context cancelled or spool closed
 		}
-		j := &job{rec: append([]byte(nil), rec...)}
-		mu.Lock()
-		window = append(window, j)
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if !s.finish(ctx, j.rec) {
-				return // stopping: the record stays spooled
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			j.done = true
-			for len(window) > 0 && window[0].done {
-				s.ack()
-				window[0] = nil
-				window = window[1:]
-				<-slots
-			}
-		}()
+		// The slot is free: its last record was acknowledged, and the
+		// token that acknowledgement took out orders its worker's use of
+		// the buffer before this write.
+		sl := &ring[seq%n]
+		sl.rec = append(sl.rec[:0], rec...)
+		// A worker is free or about to be: at most n-1 other records are
+		// unacknowledged, and each occupies at most one worker.
+		select {
+		case work <- seq:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -364,10 +409,12 @@ func (s *Sink) reject(key, body []byte, status int) {
 	}
 }
 
-// Close stops the sender once the spool is empty, the downstream is failing
-// or ctx is done (whatever is left is forwarded after the next start), and
-// closes the spool. A downstream outage thus does not stretch a shutdown to
-// its deadline.
+// Close stops the senders once the spool is empty, the downstream is
+// failing or ctx is done (whatever is left is forwarded after the next
+// start), and closes the spool. A downstream outage thus does not stretch a
+// shutdown to its deadline. POSTs still in flight are cancelled; Close
+// returns after every sender goroutine has stopped, so none of them can
+// touch the spool once it is closed.
 func (s *Sink) Close(ctx context.Context) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -81,26 +82,34 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 var fast = Options{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Timeout: 2 * time.Second}
 
+// TestForwardInOrderWithHeader: Concurrency 0 (the default) and 1 send one
+// event at a time, in spool order, with the dedup key header.
 func TestForwardInOrderWithHeader(t *testing.T) {
-	d := startDownstream(t, func(int) int { return 200 })
-	s, err := Open(d.url, t.TempDir(), fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		if err := s.Deliver(context.Background(), record(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitFor(t, "20 deliveries", func() bool { return len(d.received()) == 20 })
-	for i, g := range d.received() {
-		want := fmt.Sprintf(`eyun:w:%d:1 {"vendor":"eyun","kind":"text","id":"%d","dedup_key":"eyun:w:%d:1"}`, i, i, i)
-		if g != want {
-			t.Fatalf("delivery %d: %q, want %q", i, g, want)
-		}
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatal(err)
+	for _, n := range []int{0, 1} {
+		t.Run(fmt.Sprint("concurrency=", n), func(t *testing.T) {
+			d := startDownstream(t, func(int) int { return 200 })
+			opt := fast
+			opt.Concurrency = n
+			s, err := Open(d.url, t.TempDir(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 20 {
+				if err := s.Deliver(context.Background(), record(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitFor(t, "20 deliveries", func() bool { return len(d.received()) == 20 })
+			for i, g := range d.received() {
+				want := fmt.Sprintf(`eyun:w:%d:1 {"vendor":"eyun","kind":"text","id":"%d","dedup_key":"eyun:w:%d:1"}`, i, i, i)
+				if g != want {
+					t.Fatalf("delivery %d: %q, want %q", i, g, want)
+				}
+			}
+			if err := s.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 
@@ -232,16 +241,18 @@ type gate struct {
 	mu        sync.Mutex
 	inFlight  int
 	maxFlight int
-	fail      map[string]bool
-	got       map[string]int // 200s per dedup key
+	fail      map[string]int  // 503s still to answer per key; < 0: forever
+	refuse    map[string]bool // keys answered 400
+	got       map[string]int  // 200s per dedup key
+	calls     map[string]int  // requests per dedup key, whatever the answer
 	open      chan struct{}
 	url       string
 }
 
 func startGate(t *testing.T, fail ...string) *gate {
-	g := &gate{fail: map[string]bool{}, got: map[string]int{}, open: make(chan struct{})}
+	g := &gate{fail: map[string]int{}, refuse: map[string]bool{}, got: map[string]int{}, calls: map[string]int{}, open: make(chan struct{})}
 	for _, k := range fail {
-		g.fail[k] = true
+		g.fail[k] = -1
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -257,7 +268,15 @@ func startGate(t *testing.T, fail ...string) *gate {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		g.inFlight--
-		if g.fail[key] {
+		g.calls[key]++
+		if g.refuse[key] {
+			w.WriteHeader(400)
+			return
+		}
+		if n := g.fail[key]; n != 0 {
+			if n > 0 {
+				g.fail[key] = n - 1
+			}
 			w.WriteHeader(503)
 			return
 		}
@@ -271,45 +290,54 @@ func startGate(t *testing.T, fail ...string) *gate {
 func (g *gate) state() (inFlight, maxFlight int, got map[string]int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	got = make(map[string]int, len(g.got))
-	for k, v := range g.got {
-		got[k] = v
-	}
-	return g.inFlight, g.maxFlight, got
+	return g.inFlight, g.maxFlight, maps.Clone(g.got)
+}
+
+// attempts returns the requests made for key so far, whatever the answer.
+func (g *gate) attempts(key string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.calls[key]
 }
 
 func key(i int) string { return fmt.Sprintf("eyun:w:%d:1", i) }
 
-// TestForwardConcurrencyBound: with Concurrency 4 and a downstream that
-// holds every request, exactly 4 POSTs are in flight, never more; once it
-// lets them through, every event arrives exactly once.
+// TestForwardConcurrencyBound: with Concurrency N and a downstream that
+// holds every request, exactly N POSTs are in flight, never more; once it
+// lets them through, every event arrives exactly once. N = 1 is the
+// in-order sender, the others the concurrent one.
 func TestForwardConcurrencyBound(t *testing.T) {
-	g := startGate(t)
-	opt := fast
-	opt.Concurrency = 4
-	s, err := Open(g.url, t.TempDir(), opt)
-	if err != nil {
-		t.Fatal(err)
+	for _, n := range []int{1, 2, 4, 16} {
+		t.Run(fmt.Sprint("concurrency=", n), func(t *testing.T) {
+			g := startGate(t)
+			opt := fast
+			opt.Concurrency = n
+			s, err := Open(g.url, t.TempDir(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close(context.Background())
+			events := 3*n + 5
+			for i := range events {
+				if err := s.Deliver(context.Background(), record(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitFor(t, fmt.Sprint(n, " requests in flight"), func() bool { in, _, _ := g.state(); return in == n })
+			close(g.open)
+			waitFor(t, fmt.Sprint(events, " deliveries"), func() bool { _, _, got := g.state(); return len(got) == events })
+			_, maxFlight, got := g.state()
+			if maxFlight != n {
+				t.Fatalf("at most %d requests in flight, want %d", maxFlight, n)
+			}
+			for i := range events {
+				if got[key(i)] != 1 {
+					t.Fatalf("%s delivered %d times, want once: %v", key(i), got[key(i)], got)
+				}
+			}
+			waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })
+		})
 	}
-	defer s.Close(context.Background())
-	for i := range 20 {
-		if err := s.Deliver(context.Background(), record(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitFor(t, "4 requests in flight", func() bool { n, _, _ := g.state(); return n == 4 })
-	close(g.open)
-	waitFor(t, "20 deliveries", func() bool { _, _, got := g.state(); return len(got) == 20 })
-	_, maxFlight, got := g.state()
-	if maxFlight != 4 {
-		t.Fatalf("at most %d requests in flight, want 4", maxFlight)
-	}
-	for i := range 20 {
-		if got[key(i)] != 1 {
-			t.Fatalf("%s delivered %d times, want once: %v", key(i), got[key(i)], got)
-		}
-	}
-	waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })
 }
 
 // TestForwardConcurrentFailureHoldsTheCursor: the first event keeps failing
