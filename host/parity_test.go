@@ -111,12 +111,12 @@ func runNode(t *testing.T, cs []conformance.Case, wasi string) []conformance.Res
 	r := bufio.NewReaderSize(stdout, 1<<16)
 	out := make([]conformance.Result, len(cs))
 	for i := range cs {
-		var h [15]byte
+		var h [23]byte
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			cmd.Wait()
 			t.Fatalf("node runner stopped after %d of %d payloads (%v); stderr:\n%s", i, len(cs), err, stderr.String())
 		}
-		n := binary.LittleEndian.Uint32(h[:4]) - 11
+		n := binary.LittleEndian.Uint32(h[:4]) - 19
 		js := make([]byte, n)
 		if _, err := io.ReadFull(r, js); err != nil {
 			t.Fatalf("node runner: short frame %d: %v", i, err)
@@ -130,6 +130,13 @@ func runNode(t *testing.T, cs []conformance.Case, wasi string) []conformance.Res
 			}
 			if dl > 0 {
 				res.DedupKey = js[off : off+dl]
+			}
+			aoff, al := binary.LittleEndian.Uint32(h[15:19]), binary.LittleEndian.Uint32(h[19:23])
+			if uint64(aoff)+uint64(al) > uint64(n) {
+				t.Fatalf("node runner: account outside output in frame %d", i)
+			}
+			if al > 0 {
+				res.Account = js[aoff : aoff+al]
 			}
 		}
 		out[i] = res

@@ -5,7 +5,8 @@
 //
 // stdin:  frames of  u32 LE body length | u8 dialect (0 auto, 1 wecom, 2 eyun, 3 dll) | body
 // stdout: frames of  u32 LE n | u8 status (0 event, 1 error) | u8 vendor | u8 kind |
-//                    u32 LE dedup offset | u32 LE dedup length | json (n-11 bytes)
+//                    u32 LE dedup offset | u32 LE dedup length |
+//                    u32 LE account offset | u32 LE account length | json (n-19 bytes)
 // The guest's own stdout and stderr go to this process's stderr, never into the
 // frames. Exit status 0 at end of input; 1 on a malformed frame or a guest failure.
 import { readFileSync } from "node:fs";
@@ -40,7 +41,7 @@ if (wasiKind === "node") {
 }
 
 let buf = Buffer.alloc(0);
-const HEAD = 11;
+const HEAD = 19;
 
 function handle(chunk) {
   buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
@@ -60,6 +61,8 @@ function handle(chunk) {
     head[6] = r.kindCode;
     head.writeUInt32LE(r.ok ? r.dedupKey.byteOffset - r.json.byteOffset : 0, 7);
     head.writeUInt32LE(r.dedupKey.length, 11);
+    head.writeUInt32LE(r.ok ? r.account.byteOffset - r.json.byteOffset : 0, 15);
+    head.writeUInt32LE(r.account.length, 19);
     outs.push(head, r.json);
   }
   buf = buf.subarray(off);
