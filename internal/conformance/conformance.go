@@ -7,7 +7,20 @@
 // A runtime under test is one adapter: it turns its own answer for a Case
 // into a Result and calls Check. Go runtimes use this package directly;
 // runtimes in other languages read the same cases, with their expected
-// results, from the NDJSON file that cmd/corpus writes.
+// results, from the NDJSON file that cmd/corpus writes:
+//
+//	go run ./internal/conformance/cmd/corpus -o FILE [-generated N]
+//
+// One Record a line: {"name", "dialect" ("auto"|"wecom"|"eyun"|"dll"),
+// "body" (standard base64 of the exact bytes), "ok", "json" (the expected
+// canonical JSON, or canonical error JSON, as a string), "vendor", "kind",
+// "dedup_key", "account" (all "" when !ok), "from" (generated cases only)}.
+// A JS adapter decodes base64(body) with dialect and compares its json bytes
+// (UTF-8 of the string), ok, vendor and kind names, and the dedupKey and
+// account substrings of its output with the record's.
+//
+// The default sizes are short; WXHOOK_LONG_TESTS=1 (Long) asks for the full
+// sets, which CI runs.
 package conformance
 
 import (
