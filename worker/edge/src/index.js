@@ -111,7 +111,7 @@ function num(v, dflt) {
 
 // fail answers with the canonical error JSON, logs one JSON line and, when
 // keep is set, dead-letters the body to R2 in deadletter.ndjson's format.
-async function fail(ctx, status, err, { body = null, keep = false, headers = {} } = {}) {
+async function fail(ctx, status, err, { body = null, keep = false, headers = {}, cause = undefined } = {}) {
   const js = errorJSON(err);
   if (keep) await deadLetter(ctx, status, js, body);
   logLine({
@@ -119,6 +119,7 @@ async function fail(ctx, status, err, { body = null, keep = false, headers = {} 
     msg: status >= 500 ? "callback failed" : "callback rejected",
     status, code: err.code, route: redact(ctx.path), remote: ctx.remote,
     vendor: err.vendor ?? "auto", detail: err.detail ?? "",
+    ...(cause === undefined ? {} : { cause }),
   });
   return new Response(js + "\n", { status, headers: { ...json, ...headers } });
 }
@@ -250,8 +251,8 @@ async function hook(request, env, ctx, rest) {
       // Free the key so the vendor's retry is delivered.
       await stub.release(key, claim).catch((err) => logLine({ level: "warn", msg: "dedup release failed", err: String(err), dedup_key: key }));
     }
-    logLine({ level: "error", msg: "delivery failed", err: String(e?.message ?? e), dedup_key: key });
-    return fail(ctx, 503, { code: "unavailable", vendor, detail: "sink unavailable" }, { headers: { "Retry-After": "1" } });
+    return fail(ctx, 503, { code: "unavailable", vendor, detail: "sink unavailable" },
+      { headers: { "Retry-After": "1" }, cause: `${e?.message ?? e}; dedup_key ${key}` });
   }
   if (stub) {
     try {

@@ -42,9 +42,26 @@ export async function startWorker({ vars = {}, secret = "", queueSink = null } =
       } }`,
     });
   }
-  const mf = new Miniflare({ workers, host: "127.0.0.1", port: 0 });
+  // The Worker's console.log lines (workerd's stdout), kept for the tests
+  // and echoed when WXHOOK_EDGE_LOGS is set.
+  const logs = [];
+  const collect = (stream) => {
+    let pending = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (s) => {
+      pending += s;
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        logs.push(line);
+        if (process.env.WXHOOK_EDGE_LOGS) process.stderr.write(line + "\n");
+      }
+    });
+  };
+  const mf = new Miniflare({ workers, host: "127.0.0.1", port: 0, handleRuntimeStdio: (stdout, stderr) => { collect(stdout); collect(stderr); } });
   const url = await mf.ready;
-  return { mf, url: url.toString().replace(/\/$/, "") };
+  return { mf, url: url.toString().replace(/\/$/, ""), logs };
 }
 
 // startDownstream runs an HTTP server on 127.0.0.1 recording every POST.
