@@ -24,10 +24,24 @@ function newInstance() {
   return load(wasmModule, { imports: shim.imports, start: shim.start });
 }
 let instance = newInstance();
+let atGlobalScope = true;
 instance.catch(() => {}); // reported by the first request that awaits it
 
+// engine returns the instance. If starting it at global scope failed (it
+// must not: that is a bug in the shim, logged as such), it is started again
+// here, in a request, where workerd allows everything.
 async function engine() {
-  return instance;
+  try {
+    return await instance;
+  } catch (e) {
+    if (!atGlobalScope) throw e;
+    atGlobalScope = false;
+    logLine({ level: "error", msg: "module start-up at global scope failed; starting it in the request", err: String(e?.message ?? e) });
+    instance = newInstance();
+    return instance;
+  } finally {
+    atGlobalScope = false;
+  }
 }
 
 // ---- the callback contract -------------------------------------------------
