@@ -239,7 +239,8 @@ async function hook(request, env, ctx, rest) {
   const vendor = res.vendor;
 
   let stub = null, claim = "";
-  if (key !== "") {
+  // Without a DEDUP binding there is no de-duplication (`--dedup off`).
+  if (key !== "" && env.DEDUP) {
     try {
       stub = await shard(env, key);
       claim = crypto.randomUUID();

@@ -13,7 +13,9 @@ export const config = JSON.parse(readFileSync(new URL("../wrangler.json", import
 // startWorker runs the Worker. vars override wrangler.json's vars;
 // consumer: a function receiving every Queue message body (a consumer
 // Worker in the same workerd posts them to a local server).
-export async function startWorker({ vars = {}, secret = "", queueSink = null } = {}) {
+// dedup: false leaves the DEDUP binding out (no de-duplication, as `wxhook
+// serve --dedup off`), so that every event of a corpus is delivered.
+export async function startWorker({ vars = {}, secret = "", queueSink = null, dedup = true } = {}) {
   const workers = [{
     name: config.name,
     rootPath: root,
@@ -23,7 +25,7 @@ export async function startWorker({ vars = {}, secret = "", queueSink = null } =
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "ESModule", include: ["**/*.js", "**/*.mjs"] }],
     compatibilityDate: config.compatibility_date,
     bindings: { ...config.vars, ...vars, ...(secret ? { WXHOOK_SECRET: secret } : {}) },
-    durableObjects: Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, b.class_name])),
+    durableObjects: dedup ? Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, b.class_name])) : {},
     queueProducers: Object.fromEntries(config.queues.producers.map((p) => [p.binding, p.queue])),
     r2Buckets: Object.fromEntries(config.r2_buckets.map((b) => [b.binding, b.bucket_name])),
   }];
