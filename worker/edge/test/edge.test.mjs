@@ -109,3 +109,37 @@ test("dead letters: deadletter.ndjson's format in R2, served on GET /deadletter,
   }
   assert.match(out, /deadletter\.ndjson:1\t\/hook\/eyun\tnot_json\t400 not_json\n/); // route: /hook/_/eyun sent as /hook/eyun
 });
+
+test("dedup lease and TTL: a claim stuck past its lease lets the next copy deliver; a key forgets after the TTL", async () => {
+  const d2 = await startDownstream();
+  const w2 = await startWorker({ secret: SECRET, vars: { FORWARD_URL: d2.url, DEDUP_LEASE_SECONDS: "1", DEDUP_TTL_SECONDS: "2" } });
+  try {
+    const body = read("callbacks/eyun/seed_room_topic.json");
+    let release, held;
+    const heldP = new Promise((r) => { held = r; });
+    const gate = new Promise((r) => { release = r; });
+    let first = true;
+    d2.mode = () => { if (!first) return "ok"; first = false; held(); return gate; };
+    const a = post(w2.url, "/hook/eyun", body);
+    await heldP;
+    const b1 = await post(w2.url, "/hook/eyun", body);
+    assert.equal(b1.status, 409, "within the lease");
+    await new Promise((r) => setTimeout(r, 1200));
+    const b2 = await post(w2.url, "/hook/eyun", body);
+    assert.equal(b2.status, 200, "after the lease the next copy claims the key and is delivered");
+    assert.equal(b2.headers.get("X-Wxhook-Duplicate"), null);
+    release();
+    assert.equal((await a).status, 200);
+    assert.equal(d2.got.length, 2); // the stuck one and the retry: at least once, never lost
+    const c = await post(w2.url, "/hook/eyun", body);
+    assert.equal(c.headers.get("X-Wxhook-Duplicate"), "1");
+    await new Promise((r) => setTimeout(r, 2200));
+    const e = await post(w2.url, "/hook/eyun", body);
+    assert.equal(e.status, 200);
+    assert.equal(e.headers.get("X-Wxhook-Duplicate"), null, "after the TTL the key is forgotten");
+    assert.equal(d2.got.length, 3);
+  } finally {
+    await w2.mf.dispose();
+    await d2.close();
+  }
+});
