@@ -23,16 +23,18 @@ const SECRET = "conformance-s3cret";
 // The Go worker's status for a decoder error code (worker/handler.go).
 const statusOf = (code) => (code === "too_large" ? 413 : code === "internal" ? 500 : 400);
 
-let w, ds;
+let w, ds, qs;
 before(async () => {
   ds = await startDownstream();
+  qs = await startDownstream(); // gets the Queue's messages from a consumer Worker
   // No dedup binding: the corpus holds the same event more than once
   // (@dialect and @auto), and every copy's delivery is compared.
-  w = await startWorker({ secret: SECRET, vars: { FORWARD_URL: ds.url }, dedup: false });
+  w = await startWorker({ secret: SECRET, vars: { FORWARD_URL: ds.url }, dedup: false, queueSink: qs.url });
 });
 after(async () => {
   await w?.mf.dispose();
   await ds?.close();
+  await qs?.close();
 });
 
 test("the conformance corpus through the edge Worker: answers and delivered events byte-identical", async () => {
@@ -41,6 +43,7 @@ test("the conformance corpus through the edge Worker: answers and delivered even
   assert.ok(cases.length > 0, "empty corpus");
   const problems = [];
   let fixtures = 0, goldens = 0, delivered = 0;
+  const queued = []; // every event the Queue must carry, in any order
   for (const c of cases) {
     const body = Buffer.from(c.body, "base64");
     const path = c.dialect === "auto" ? "/hook" : `/hook/${c.dialect}`;
@@ -54,6 +57,7 @@ test("the conformance corpus through the edge Worker: answers and delivered even
       if (got.length !== 1) say(`${got.length} deliveries, want 1`);
       else {
         delivered++;
+        queued.push(c.json);
         if (got[0].body.toString() !== c.json) say(`delivered\n  ${got[0].body}\nwant\n  ${c.json}`);
         if (got[0].key !== c.dedup_key) say(`X-Wxhook-Dedup-Key ${got[0].key}, want ${c.dedup_key}`);
       }
@@ -78,6 +82,10 @@ test("the conformance corpus through the edge Worker: answers and delivered even
     if (problems.length >= 20) break;
   }
   assert.deepEqual(problems, [], problems.join("\n"));
+  // The Queue carried the same events, byte for byte (the consumer may see
+  // them in another order).
+  for (let i = 0; i < 400 && qs.got.length < queued.length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(qs.got.map((g) => g.body.toString()).sort(), queued.sort(), "queue messages");
   assert.ok(fixtures > 0 && goldens === fixtures, `fixtures ${fixtures}, with goldens ${goldens}`);
   console.log(`conformance: ${cases.length} cases (${fixtures} fixtures checked against goldens), ${delivered} events delivered`);
 });
