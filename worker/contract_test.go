@@ -23,7 +23,7 @@ import (
 // The HTTP contract of the hook routes is data, testdata/http/contract.json,
 // shared with the edge worker's test (worker/edge/test/contract.test.mjs).
 // TestHTTPContract runs it against the Go worker on a real 127.0.0.1
-// listener. The sink is a synchronous HTTP forward to a downstream server on
+// listener. The sink is a synchronous HTTP forward to a contractDownstream server on
 // 127.0.0.1, as the edge worker delivers (the forward sink of `wxhook serve`
 // spools, so its answer does not depend on the downstream): what the table
 // checks is the handler's reserve → deliver → commit/release and its answers.
@@ -70,22 +70,22 @@ type contractWant struct {
 	DetailContains []string          `json:"detail_contains"`
 }
 
-// downstream is the bot behind the sink: it records every POST and answers
+// contractDownstream is the bot behind the sink: it records every POST and answers
 // as the current step says.
-type downstream struct {
+type contractDownstream struct {
 	mu     sync.Mutex
 	mode   string
-	hold   chan struct{} // closed to let a held delivery through
-	held   chan struct{} // receives when a delivery is being held
-	got    []delivery
+	hold   chan struct{} // closed to let a held contractDelivery through
+	held   chan struct{} // receives when a contractDelivery is being held
+	got    []contractDelivery
 	server *http.Server
 	url    string
 }
 
-type delivery struct{ body, key string }
+type contractDelivery struct{ body, key string }
 
-func startDownstream(t *testing.T) *downstream {
-	d := &downstream{mode: "ok"}
+func startContractDownstream(t *testing.T) *contractDownstream {
+	d := &contractDownstream{mode: "ok"}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func startDownstream(t *testing.T) *downstream {
 		d.mu.Lock()
 		mode, hold, held := d.mode, d.hold, d.held
 		if mode == "hold" {
-			d.mode = "ok" // only the first delivery waits
+			d.mode = "ok" // only the first contractDelivery waits
 		}
 		d.mu.Unlock()
 		switch mode {
@@ -107,7 +107,7 @@ func startDownstream(t *testing.T) *downstream {
 			<-hold
 		}
 		d.mu.Lock()
-		d.got = append(d.got, delivery{string(b), r.Header.Get("X-Wxhook-Dedup-Key")})
+		d.got = append(d.got, contractDelivery{string(b), r.Header.Get("X-Wxhook-Dedup-Key")})
 		d.mu.Unlock()
 	})}
 	go d.server.Serve(ln)
@@ -116,7 +116,7 @@ func startDownstream(t *testing.T) *downstream {
 	return d
 }
 
-func (d *downstream) set(mode string) {
+func (d *contractDownstream) set(mode string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.mode = mode
@@ -124,20 +124,20 @@ func (d *downstream) set(mode string) {
 	d.held = make(chan struct{}, 1)
 }
 
-func (d *downstream) taken() []delivery {
+func (d *contractDownstream) taken() []contractDelivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]delivery(nil), d.got...)
+	return append([]contractDelivery(nil), d.got...)
 }
 
-// httpSink delivers synchronously: POST the canonical JSON with
+// contractSink delivers synchronously: POST the canonical JSON with
 // X-Wxhook-Dedup-Key, redirects not followed, 2xx = delivered.
-type httpSink struct {
+type contractSink struct {
 	url    string
 	client *http.Client
 }
 
-func (s *httpSink) Deliver(ctx context.Context, r sink.Record) error {
+func (s *contractSink) Deliver(ctx context.Context, r sink.Record) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(r.JSON()))
 	if err != nil {
 		return err
@@ -151,12 +151,12 @@ func (s *httpSink) Deliver(ctx context.Context, r sink.Record) error {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("downstream answered %s", resp.Status)
+		return fmt.Errorf("contractDownstream answered %s", resp.Status)
 	}
 	return nil
 }
-func (s *httpSink) Ready(context.Context) error { return nil }
-func (s *httpSink) Close(context.Context) error { return nil }
+func (s *contractSink) Ready(context.Context) error { return nil }
+func (s *contractSink) Close(context.Context) error { return nil }
 
 func TestHTTPContract(t *testing.T) {
 	testdata, err := filepath.Abs(filepath.Join("..", "testdata"))
@@ -174,9 +174,9 @@ func TestHTTPContract(t *testing.T) {
 	if len(doc.Cases) == 0 {
 		t.Fatal("contract.json has no cases")
 	}
-	ds := startDownstream(t)
+	ds := startContractDownstream(t)
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	e := start(t, &httpSink{url: ds.url, client: client}, func(c *Config) {
+	e := start(t, &contractSink{url: ds.url, client: client}, func(c *Config) {
 		c.Secret = doc.Config.Secret
 		c.MaxBody = doc.Config.MaxBody
 	})
@@ -229,7 +229,7 @@ func TestHTTPContract(t *testing.T) {
 				wants := []contractWant{st.Want}
 				if st.Parallel > 1 {
 					wants = st.WantParallel
-					// The first request's delivery is held; the others
+					// The first request's contractDelivery is held; the others
 					// are sent once it is, and answered while it waits.
 					first := make(chan answer, 1)
 					go func() { first <- send() }()
@@ -253,15 +253,15 @@ func TestHTTPContract(t *testing.T) {
 					t.Fatalf("step %d: %d answers, the contract lists %d", i, len(got), len(wants))
 				}
 				for j, w := range wants {
-					checkAnswer(t, fmt.Sprintf("step %d answer %d", i, j), got[j], w, c.GoPending, read)
+					checkContractAnswer(t, fmt.Sprintf("step %d answer %d", i, j), got[j], w, c.GoPending, read)
 				}
-				checkDelivered(t, i, ds.taken()[before:], st, read)
+				checkContractDelivered(t, i, ds.taken()[before:], st, read)
 			}
 		})
 	}
 }
 
-func checkAnswer(t *testing.T, where string, a answer, w contractWant, pending string, read func(*testing.T, string) []byte) {
+func checkContractAnswer(t *testing.T, where string, a answer, w contractWant, pending string, read func(*testing.T, string) []byte) {
 	t.Helper()
 	if a.status != w.Status {
 		t.Errorf("%s: status %d %q, want %d", where, a.status, a.body, w.Status)
@@ -311,7 +311,7 @@ func checkAnswer(t *testing.T, where string, a answer, w contractWant, pending s
 	}
 }
 
-func checkDelivered(t *testing.T, step int, got []delivery, st contractStep, read func(*testing.T, string) []byte) {
+func checkContractDelivered(t *testing.T, step int, got []contractDelivery, st contractStep, read func(*testing.T, string) []byte) {
 	t.Helper()
 	if len(got) != st.Delivered.Count {
 		t.Errorf("step %d: %d deliveries, want %d", step, len(got), st.Delivered.Count)
