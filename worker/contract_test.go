@@ -23,7 +23,7 @@ import (
 // The HTTP contract of the hook routes is data, testdata/http/contract.json,
 // shared with the edge worker's test (worker/edge/test/contract.test.mjs).
 // TestHTTPContract runs it against the Go worker on a real 127.0.0.1
-// listener. The sink is a synchronous HTTP forward to a contractDownstream server on
+// listener. The sink is a synchronous HTTP forward to a downstream server on
 // 127.0.0.1, as the edge worker delivers (the forward sink of `wxhook serve`
 // spools, so its answer does not depend on the downstream): what the table
 // checks is the handler's reserve → deliver → commit/release and its answers.
@@ -75,8 +75,8 @@ type contractWant struct {
 type contractDownstream struct {
 	mu     sync.Mutex
 	mode   string
-	hold   chan struct{} // closed to let a held contractDelivery through
-	held   chan struct{} // receives when a contractDelivery is being held
+	hold   chan struct{} // closed to let a held delivery through
+	held   chan struct{} // receives when a delivery is being held
 	got    []contractDelivery
 	server *http.Server
 	url    string
@@ -95,7 +95,7 @@ func startContractDownstream(t *testing.T) *contractDownstream {
 		d.mu.Lock()
 		mode, hold, held := d.mode, d.hold, d.held
 		if mode == "hold" {
-			d.mode = "ok" // only the first contractDelivery waits
+			d.mode = "ok" // only the first delivery waits
 		}
 		d.mu.Unlock()
 		switch mode {
@@ -229,7 +229,7 @@ func TestHTTPContract(t *testing.T) {
 				wants := []contractWant{st.Want}
 				if st.Parallel > 1 {
 					wants = st.WantParallel
-					// The first request's contractDelivery is held; the others
+					// The first request's delivery is held; the others
 					// are sent once it is, and answered while it waits.
 					first := make(chan answer, 1)
 					go func() { first <- send() }()
