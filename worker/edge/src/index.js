@@ -283,7 +283,8 @@ async function hook(request, env, ctx, rest) {
 
 // failRaw is fail for an error JSON the decoder wrote.
 async function failRaw(ctx, status, js, body) {
-  await deadLetter(ctx, status, js, body);
+  // A 413 is never a dead letter: no replay of it can succeed.
+  if (status !== 413) await deadLetter(ctx, status, js, body);
   let code = "", vendor = "";
   try { ({ code, vendor } = JSON.parse(js).error); } catch {}
   logLine({ level: "warn", msg: "callback rejected", status, code, route: redact(ctx.path), remote: ctx.remote, vendor, error: js });
