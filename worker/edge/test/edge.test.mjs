@@ -81,6 +81,8 @@ test("dead letters: deadletter.ndjson's format in R2, served on GET /deadletter,
   const r = await post(w.url, `/hook/${SECRET}/eyun`, bad, {});
   assert.equal(r.status, 400);
   const errJSON = (await r.text()).trimEnd();
+  const big = await post(w.url, "/hook/eyun", Buffer.alloc((8 << 20) + 1, 0x61));
+  assert.equal(big.status, 413); // and not dead-lettered (below)
   assert.equal((await fetch(w.url + "/deadletter")).status, 401);
   const list = await fetch(w.url + "/deadletter", { headers: { "X-Wxhook-Secret": SECRET } });
   assert.equal(list.status, 200);
@@ -89,6 +91,7 @@ test("dead letters: deadletter.ndjson's format in R2, served on GET /deadletter,
   const lines = text.trimEnd().split("\n");
   const rec = lines.map((l) => JSON.parse(l)).find((l) => l.route === "/hook/_/eyun");
   assert.ok(rec, text);
+  assert.equal(lines.filter((l) => JSON.parse(l).status === 413).length, 0, "a 413 was dead-lettered");
   assert.deepEqual(Object.keys(rec), ["time", "route", "remote", "status", "error", "body_base64"]);
   assert.match(rec.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal(rec.status, 400);
