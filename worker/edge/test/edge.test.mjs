@@ -29,7 +29,7 @@ let ds, qs, w;
 before(async () => {
   ds = await startDownstream();
   qs = await startDownstream();
-  w = await startWorker({ secret: SECRET, vars: { FORWARD_URL: ds.url }, queueSink: qs.url });
+  w = await startWorker({ secret: SECRET, vars: { FORWARD_URL: ds.url, MAX_BODY: String(32 << 20) }, queueSink: qs.url });
 });
 after(async () => {
   await w?.mf.dispose();
@@ -81,7 +81,8 @@ test("dead letters: deadletter.ndjson's format in R2, served on GET /deadletter,
   const r = await post(w.url, `/hook/${SECRET}/eyun`, bad, {});
   assert.equal(r.status, 400);
   const errJSON = (await r.text()).trimEnd();
-  const big = await post(w.url, "/hook/eyun", Buffer.alloc((8 << 20) + 1, 0x61));
+  // Over the decoder's own limit (decoder.MaxInput, 16 MiB) but under MAX_BODY.
+  const big = await post(w.url, "/hook/eyun", Buffer.alloc((16 << 20) + 1, 0x61));
   assert.equal(big.status, 413); // and not dead-lettered (below)
   assert.equal((await fetch(w.url + "/deadletter")).status, 401);
   const list = await fetch(w.url + "/deadletter", { headers: { "X-Wxhook-Secret": SECRET } });
