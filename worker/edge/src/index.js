@@ -27,18 +27,22 @@ let instance = newInstance();
 let atGlobalScope = true;
 instance.catch(() => {}); // reported by the first request that awaits it
 
-// engine returns the instance. If starting it at global scope failed (it
-// must not: that is a bug in the shim, logged as such), it is started again
-// here, in a request, where workerd allows everything.
+// engine returns the instance. If starting it failed — at global scope (it
+// must not: that would be a bug in the shim) or after a trap — it is started
+// again here, in a request, where workerd allows everything; if that fails
+// too, this request gets a 500 and the next one tries again.
 async function engine() {
   try {
     return await instance;
   } catch (e) {
-    if (!atGlobalScope) throw e;
-    atGlobalScope = false;
-    logLine({ level: "error", msg: "module start-up at global scope failed; starting it in the request", err: String(e?.message ?? e) });
+    logLine({
+      level: "error",
+      msg: atGlobalScope ? "module start-up at global scope failed; starting it in the request" : "module start-up failed; starting it again",
+      err: String(e?.message ?? e),
+    });
     instance = newInstance();
-    return instance;
+    instance.catch(() => {});
+    return await instance;
   } finally {
     atGlobalScope = false;
   }
