@@ -228,6 +228,7 @@ async function hook(request, env, ctx, rest) {
     // unusable): start a fresh one for the next request and let the vendor
     // retry.
     instance = newInstance();
+    instance.catch(() => {});
     return fail(ctx, 500, { code: "internal", vendor: dialect, detail: String(e?.message ?? e) }, { body, keep: true });
   }
   if (!res.ok) {
@@ -248,7 +249,7 @@ async function hook(request, env, ctx, rest) {
     try {
       stub = await shard(env, key);
       claim = crypto.randomUUID();
-      const st = await stub.reserve(key, claim, num(env.DEDUP_LEASE_SECONDS, 120) * 1000, num(env.DEDUP_TTL_SECONDS, 86400) * 1000);
+      const st = await stub.reserve(key, claim, num(env.DEDUP_LEASE_SECONDS, 120) * 1000);
       if (st === "duplicate") {
         return new Response("{}", { status: 200, headers: { ...json, "X-Wxhook-Duplicate": "1" } });
       }
@@ -339,7 +340,7 @@ export default {
 // gates), so a reserve's read and write cannot interleave with another's.
 // Storage is durable: claims and commits survive the object's eviction.
 export class DedupShard extends DurableObject {
-  async reserve(key, claim, leaseMs, ttlMs) {
+  async reserve(key, claim, leaseMs) {
     const now = Date.now();
     const v = await this.ctx.storage.get(key);
     if (v && v.until > now) return v.done ? "duplicate" : "in_flight";
