@@ -101,6 +101,9 @@ func (d *Decoder) dllEvent(ev *Event) error {
 	case "20004":
 		ev.Kind = KindVideo
 		d.dllMedia(ev, x, &x.CDNData, &dllCDNPaths)
+	case "20005":
+		ev.Kind = KindFile
+		d.dllMedia(ev, x, &x.CDNData, &dllCDNPaths)
 	case "20006":
 		ev.Kind = KindEmoji
 		d.dllMedia(ev, x, &x.CDNData, &dllCDNPaths)

@@ -969,6 +969,9 @@ func refDLL(src []byte, ev *Event) error {
 	case "20004":
 		ev.Kind = KindVideo
 		media(&x.CDNData)
+	case "20005":
+		ev.Kind = KindFile
+		media(&x.CDNData)
 	case "20006":
 		ev.Kind = KindEmoji
 		media(&x.CDNData)
