@@ -184,7 +184,9 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 			// The engine failed, not the body: let the vendor retry.
 			status = http.StatusInternalServerError
 		}
-		w.fail(rw, r, status, de, body, true)
+		// A body too large for the decoder (MaxBody above decoder.MaxInput)
+		// is not kept: no replay of it could ever succeed.
+		w.fail(rw, r, status, de, body, status != http.StatusRequestEntityTooLarge)
 		return
 	}
 	out = append(out, '\n')

@@ -17,7 +17,9 @@
 //	          either a duplicate (200) or delivered if the first one failed.
 //	          Answering 200 here would lose the event if the first attempt
 //	          fails; waiting for it would hold a connection per retry.
-//	413       body over --max-body
+//	413       body over --max-body, or over the decoder's limit
+//	          (decoder.MaxInput, 16 MiB); never dead-lettered, since no
+//	          replay of it could succeed
 //	503       the sink failed (Retry-After): the vendor retries later
 //
 // A dedup store failure does not refuse the callback: the event is delivered
