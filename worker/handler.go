@@ -245,6 +245,12 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 				w.m.dedupErrs.Inc()
 			}
 		}
+		if pe := (*sink.PermanentError)(nil); errors.As(err, &pe) {
+			// No retry can deliver it: tell the vendor so, and keep the
+			// body for a replay once the cause is fixed.
+			w.fail(rw, r, pe.Status, &decoder.Error{Code: pe.Code, Dialect: vendor, Offset: -1, Detail: pe.Error()}, body, true)
+			return
+		}
 		w.log.Error("sink failed", "err", err, "dedup_key", string(key))
 		rw.Header()["Retry-After"] = retryAfter
 		w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "sink unavailable"}, nil, false)

@@ -20,6 +20,8 @@
 //	413       body over --max-body, or over the decoder's limit
 //	          (decoder.MaxInput, 16 MiB); never dead-lettered, since no
 //	          replay of it could succeed
+//	422       the sink can never take this event (sink.PermanentError, code
+//	          sink_too_large: over NATS's max payload); body dead-lettered
 //	503       the sink failed (Retry-After): the vendor retries later
 //
 // A dedup store failure does not refuse the callback: the event is delivered
