@@ -142,6 +142,12 @@ func New(cfg Config) (*Worker, error) {
 		backlog = func() float64 { return float64(b.Backlog()) }
 	}
 	w.m = newMetrics(cfg.Registry, cfg.SinkName, backlog)
+	if q, ok := cfg.Sink.(interface{ Quarantined() int64 }); ok {
+		cfg.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "wxhook_spool_quarantined_total",
+			Help: "Damaged byte ranges of the spool moved to spool/quarantine.ndjson (the records after them are delivered).",
+		}, func() float64 { return float64(q.Quarantined()) }))
+	}
 	w.metricsH = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
 	return w, nil
 }

@@ -126,7 +126,7 @@ func Open(url, dataDir string, opt Options) (*Sink, error) {
 		opt.Client = &c
 	}
 	opt.Client.CheckRedirect = noRedirect
-	sp, err := spool.Open(filepath.Join(dataDir, "spool"))
+	sp, err := spool.OpenWith(filepath.Join(dataDir, "spool"), spool.Options{Logger: opt.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +188,10 @@ func splitRecord(p []byte) (key, body []byte, ok bool) {
 
 // Backlog returns the number of spooled events not yet forwarded.
 func (s *Sink) Backlog() int64 { return s.spool.Backlog() }
+
+// Quarantined returns how many damaged byte ranges the spool has moved to
+// spool/quarantine.ndjson since Open (see package spool).
+func (s *Sink) Quarantined() int64 { return s.spool.Quarantined() }
 
 // Ready implements sink.Sink. The sink accepts events while the downstream
 // is down (that is what the spool is for), so it is ready whenever the spool
