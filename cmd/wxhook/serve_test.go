@@ -345,6 +345,11 @@ func crashRestart(t *testing.T, concurrency string) {
 	if !bytes.Contains(m, []byte("\nwxhook_spool_backlog 0\n")) {
 		t.Fatalf("spool backlog not 0 after delivery:\n%s", m)
 	}
+	// A kill -9 tears at most the tail of the spool: nothing in it is
+	// taken for damage.
+	if !bytes.Contains(m, []byte("\nwxhook_spool_quarantined_total 0\n")) {
+		t.Fatalf("spool bytes quarantined after a kill -9:\n%s", m)
+	}
 }
 
 // TestServeBinaryBadInputAndSignals runs the binary with a secret and the
