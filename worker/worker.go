@@ -64,7 +64,9 @@ type Config struct {
 	Secret   string
 	Insecure bool
 	// MaxBody bounds a callback body (default 8 MiB: Eyun inlines base64
-	// thumbnails).
+	// thumbnails). The decoder's own limit, decoder.MaxInput, still
+	// applies above it (413, not dead-lettered); wxhook serve refuses a
+	// larger --max-body.
 	MaxBody int64
 	// AllowAccounts, if not empty, is the set of bot accounts (the event's
 	// "account") whose callbacks are accepted.

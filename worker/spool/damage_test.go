@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -87,27 +88,36 @@ outer:
 	return want
 }
 
-// damaged writes 100 records, closes the spool, lets damage change the
+var (
+	pristineOnce sync.Once
+	pristine     []byte
+)
+
+// damaged makes a spool holding 100 records (written once by Append, then
+// copied: each Append waits for its own fsync), lets damage change the
 // segment file's bytes (given the offset of record 50's payload), and
-// reopens it.
+// opens it.
 func damaged(t *testing.T, damage func(b []byte, at int)) (*Spool, string, []byte) {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 100 {
-		if err := s.Append([]byte(rec100(i))); err != nil {
+	pristineOnce.Do(func() {
+		dir := t.TempDir()
+		s, err := Open(dir)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	s.Close()
-	seg := segFiles(t, dir)[0]
-	b, _ := os.ReadFile(seg)
+		for i := range 100 {
+			if err := s.Append([]byte(rec100(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		pristine, _ = os.ReadFile(segFiles(t, dir)[0])
+	})
+	dir := t.TempDir()
+	b := bytes.Clone(pristine)
 	damage(b, bytes.Index(b, []byte(rec100(50))))
-	os.WriteFile(seg, b, 0o600)
-	s, err = Open(dir)
+	os.WriteFile(filepath.Join(dir, segName(0)), b, 0o600)
+	s, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,7 +199,10 @@ func OpenWith(dir string, opt Options) (*Spool, error) {
 		segs = segs[1:]
 	}
 	if len(segs) == 0 {
-		segs = []uint64{max(s.rSeg, s.v2From)}
+		// Nothing on disk (a new spool, or every segment consumed): the
+		// writer starts a segment where reading goes on, at its start.
+		s.rSeg, s.rOff = max(s.rSeg, s.v2From), 0
+		segs = []uint64{s.rSeg}
 	}
 	if segs[0] > s.rSeg {
 		s.rSeg, s.rOff = segs[0], 0
