@@ -184,7 +184,9 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 			// The engine failed, not the body: let the vendor retry.
 			status = http.StatusInternalServerError
 		}
-		w.fail(rw, r, status, de, body, true)
+		// A body too large for the decoder (MaxBody above decoder.MaxInput)
+		// is not kept: no replay of it could ever succeed.
+		w.fail(rw, r, status, de, body, status != http.StatusRequestEntityTooLarge)
 		return
 	}
 	out = append(out, '\n')
@@ -242,6 +244,12 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 			if rerr := w.cfg.Dedup.Release(context.Background(), key, claim); rerr != nil {
 				w.m.dedupErrs.Inc()
 			}
+		}
+		if pe := (*sink.PermanentError)(nil); errors.As(err, &pe) {
+			// No retry can deliver it: tell the vendor so, and keep the
+			// body for a replay once the cause is fixed.
+			w.fail(rw, r, pe.Status, &decoder.Error{Code: pe.Code, Dialect: vendor, Offset: -1, Detail: pe.Error()}, body, true)
+			return
 		}
 		w.log.Error("sink failed", "err", err, "dedup_key", string(key))
 		rw.Header()["Retry-After"] = retryAfter

@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/worker/sink"
 )
 
 // Reject codes of the worker itself, next to the decoder's codes. They are
@@ -25,7 +26,7 @@ var allCodes = []decoder.Code{
 	decoder.CodeEmpty, decoder.CodeNotJSON, decoder.CodeUnknownDialect, decoder.CodeWrongDialect,
 	decoder.CodeMissingField, decoder.CodeBadField, decoder.CodeBadContent, decoder.CodeTooLarge,
 	decoder.CodeInternal, codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
-	codeUnavailable, codeMethod, codeNotFound, codeReadFailed,
+	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge,
 }
 
 var dialects = []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL}

@@ -17,7 +17,11 @@
 //	          either a duplicate (200) or delivered if the first one failed.
 //	          Answering 200 here would lose the event if the first attempt
 //	          fails; waiting for it would hold a connection per retry.
-//	413       body over --max-body
+//	413       body over --max-body, or over the decoder's limit
+//	          (decoder.MaxInput, 16 MiB); never dead-lettered, since no
+//	          replay of it could succeed
+//	422       the sink can never take this event (sink.PermanentError, code
+//	          sink_too_large: over NATS's max payload); body dead-lettered
 //	503       the sink failed (Retry-After): the vendor retries later
 //
 // A dedup store failure does not refuse the callback: the event is delivered
@@ -60,7 +64,9 @@ type Config struct {
 	Secret   string
 	Insecure bool
 	// MaxBody bounds a callback body (default 8 MiB: Eyun inlines base64
-	// thumbnails).
+	// thumbnails). The decoder's own limit, decoder.MaxInput, still
+	// applies above it (413, not dead-lettered); wxhook serve refuses a
+	// larger --max-body.
 	MaxBody int64
 	// AllowAccounts, if not empty, is the set of bot accounts (the event's
 	// "account") whose callbacks are accepted.
@@ -138,6 +144,12 @@ func New(cfg Config) (*Worker, error) {
 		backlog = func() float64 { return float64(b.Backlog()) }
 	}
 	w.m = newMetrics(cfg.Registry, cfg.SinkName, backlog)
+	if q, ok := cfg.Sink.(interface{ Quarantined() int64 }); ok {
+		cfg.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "wxhook_spool_quarantined_total",
+			Help: "Damaged byte ranges of the spool moved to spool/quarantine.ndjson (the records after them are delivered).",
+		}, func() float64 { return float64(q.Quarantined()) }))
+	}
 	w.metricsH = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
 	return w, nil
 }

@@ -507,3 +507,34 @@ func TestClientGoneIsNotADeadLetter(t *testing.T) {
 		t.Fatalf("dead-lettered: %s", b)
 	}
 }
+
+// TestTooLargeForTheDecoderIsNotADeadLetter: with MaxBody above the
+// decoder's limit (decoder.MaxInput), a body between the two passes the
+// worker's own check and the decoder refuses it: 413, like a body over
+// MaxBody, and not kept as a dead letter — no replay of it can succeed.
+// A 400 sent alongside still is.
+func TestTooLargeForTheDecoderIsNotADeadLetter(t *testing.T) {
+	e := start(t, nil, func(c *Config) { c.MaxBody = decoder.MaxInput + 4<<20 })
+	h := []string{"X-Wxhook-Secret", secret}
+	// Straight to the handler: 17 MiB through the test server's 500 ms
+	// read timeout is a race under -race.
+	req := httptest.NewRequest(http.MethodPost, "/hook/eyun", bytes.NewReader(bytes.Repeat([]byte("a"), decoder.MaxInput+1<<20)))
+	req.Header.Set("X-Wxhook-Secret", secret)
+	rec := httptest.NewRecorder()
+	e.w.ServeHTTP(rec, req)
+	a := answer{rec.Code, rec.Body.String(), rec.Header()}
+	if a.status != http.StatusRequestEntityTooLarge || errCode(t, a) != decoder.CodeTooLarge {
+		t.Fatalf("body over decoder.MaxInput: %d %q, want 413 too_large", a.status, a.body)
+	}
+	if a := e.post(t, "/hook/eyun", []byte("garbage"), h...); a.status != http.StatusBadRequest {
+		t.Fatalf("garbage: %d %q", a.status, a.body)
+	}
+	e.stop()
+	b, err := os.ReadFile(filepath.Join(e.dir, "deadletter.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte("\n")); n != 1 || !bytes.Contains(b, []byte(`"status":400`)) {
+		t.Fatalf("%d dead letters (%d bytes), want only the 400:\n%.300s", n, len(b), b)
+	}
+}

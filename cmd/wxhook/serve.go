@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wxhook/wxhook/decoder"
 	"github.com/wxhook/wxhook/host"
 	"github.com/wxhook/wxhook/worker"
 	"github.com/wxhook/wxhook/worker/dedup"
@@ -70,7 +71,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.natsSubject, "nats-subject", "wxhook.events", "JetStream subject prefix (events go to <prefix>.<vendor>.<kind>)")
 	fs.StringVar(&c.natsStream, "nats-stream", "WXHOOK", "JetStream stream (created with subjects <prefix>.> if missing)")
 	fs.StringVar(&c.dataDir, "data-dir", "wxhook-data", "directory for the spool, the dedup store and deadletter.ndjson")
-	fs.Var(&c.maxBody, "max-body", "largest callback body accepted (bytes, or with KiB/MiB suffix)")
+	fs.Var(&c.maxBody, "max-body", "largest callback body accepted (bytes, or with KiB/MiB suffix; at most 16MiB, the decoder's limit)")
 	fs.Var(&c.allow, "allow-account", "accept only these bot accounts (comma-separated or repeated; default: all)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format on stderr: json or text")
@@ -104,6 +105,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.wasmDispatch < 0 {
 		return nil, fmt.Errorf("--wasm-dispatch %d: want 0 or more", c.wasmDispatch)
+	}
+	if c.maxBody > decoder.MaxInput {
+		// A body between the two would be read in full and then refused by
+		// the decoder: say so now rather than answer 413 at run time.
+		return nil, fmt.Errorf("--max-body %d: above the decoder's limit of %d bytes (16MiB); use 16MiB or less", int64(c.maxBody), decoder.MaxInput)
 	}
 	if c.forwardConcurrency < 1 {
 		return nil, fmt.Errorf("--forward-concurrency %d: want 1 or more", c.forwardConcurrency)

@@ -60,6 +60,27 @@ func TestParseServeEnvAndFlags(t *testing.T) {
 	}
 }
 
+// TestServeMaxBodyAboveDecoderLimit: --max-body above decoder.MaxInput is
+// refused at start-up with a one-line error naming the limit (a body
+// between the two could only be answered 413 after being read in full).
+func TestServeMaxBodyAboveDecoderLimit(t *testing.T) {
+	for _, args := range [][]string{{"--insecure", "--max-body", "17MiB"}, {"--insecure", "--max-body", "16777217"}} {
+		var stderr strings.Builder
+		_, err := parseServe(args, func(string) string { return "" }, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "16777216") || strings.Contains(err.Error(), "\n") || stderr.Len() != 0 {
+			t.Fatalf("%v accepted or unclear: %v (stderr %q)", args, err, stderr.String())
+		}
+	}
+	if _, err := parseServe(nil, func(k string) string {
+		return map[string]string{"WXHOOK_INSECURE": "true", "WXHOOK_MAX_BODY": "1GiB"}[k]
+	}, io.Discard); err == nil {
+		t.Fatal("WXHOOK_MAX_BODY=1GiB accepted")
+	}
+	if c, err := parseServe([]string{"--insecure", "--max-body", "16MiB"}, func(string) string { return "" }, io.Discard); err != nil || c.maxBody != decoder.MaxInput {
+		t.Fatalf("--max-body 16MiB: %v", err)
+	}
+}
+
 func TestRedactURL(t *testing.T) {
 	if got := redactURL("redis://:pw@host:6379/0"); got != "redis://_@host:6379/0" {
 		t.Fatal(got)
@@ -323,6 +344,11 @@ func crashRestart(t *testing.T, concurrency string) {
 	resp.Body.Close()
 	if !bytes.Contains(m, []byte("\nwxhook_spool_backlog 0\n")) {
 		t.Fatalf("spool backlog not 0 after delivery:\n%s", m)
+	}
+	// A kill -9 tears at most the tail of the spool: nothing in it is
+	// taken for damage.
+	if !bytes.Contains(m, []byte("\nwxhook_spool_quarantined_total 0\n")) {
+		t.Fatalf("spool bytes quarantined after a kill -9:\n%s", m)
 	}
 }
 
