@@ -212,8 +212,14 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		st, c, err := w.cfg.Dedup.Reserve(ctx, key)
 		switch {
 		case err != nil:
+			// Fail closed: delivered now, the event's key could not be
+			// recorded and a resend after the outage would be delivered
+			// again. Refused, the vendor retries (README: "Redis down").
 			w.m.dedupErrs.Inc()
-			w.log.Warn("dedup store failed; delivering without de-duplication", "err", err, "dedup_key", string(key))
+			w.log.Warn("dedup store failed; refusing the callback so that the vendor retries", "err", err, "dedup_key", string(key))
+			rw.Header()["Retry-After"] = retryAfter
+			w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "dedup store unavailable"}, nil, false)
+			return
 		case st == dedup.Duplicate:
 			w.m.duplicates[vendor].Inc()
 			// Same answer as for a new event (the vendor must stop
