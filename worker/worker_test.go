@@ -489,8 +489,9 @@ func TestRedact(t *testing.T) {
 }
 
 // TestClientGoneIsNotADeadLetter: a request whose context ends before its
-// body is decoded (the client hung up) is answered 503 and not kept as a
-// dead letter: the body was fine, and the vendor retries.
+// body is decoded (the client hung up) is not kept as a dead letter: the
+// body was fine, so the event is accepted and the vendor's retry is a
+// duplicate.
 func TestClientGoneIsNotADeadLetter(t *testing.T) {
 	e := start(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
