@@ -1152,22 +1152,39 @@ func refMillis(n int64) int64 {
 	return n
 }
 
-// refDedupKey is "<vendor>:<parts…>" when the parts are key-safe and short,
-// the hashed form otherwise (the canonical schema's rule).
+// refDedupKey is "<vendor>:<escaped parts…>" when that is at most 160 bytes,
+// the hashed form otherwise (the canonical schema's rule): in a part, a byte
+// outside [A-Za-z0-9@._*+-] becomes %XX and a part "h" becomes %68.
 func refDedupKey(vendor string, parts ...string) string {
-	key := vendor + ":" + strings.Join(parts, ":")
-	if len(key) > 160 || strings.IndexFunc(strings.Join(parts, ""), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@._:-*+", r))
-	}) >= 0 {
+	key := vendor
+	for _, p := range parts {
+		key += ":"
+		if p == "h" {
+			key += "%68"
+			continue
+		}
+		for _, c := range []byte(p) {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("@._-*+", c) >= 0 {
+				key += string(rune(c))
+			} else {
+				key += fmt.Sprintf("%%%02X", c)
+			}
+		}
+	}
+	if len(key) > 160 {
 		return refHashKey(vendor, parts...)
 	}
 	return key
 }
 
-// refHashKey is "<vendor>:h:<FNV-1a 64 of the parts, each followed by a 0 byte>".
+// refHashKey is "<vendor>:h:<FNV-1a 64 of the parts, each followed by a 0
+// byte>", a 0 or 1 byte inside a part hashed as 1 2 or 1 1.
 func refHashKey(vendor string, parts ...string) string {
 	h := fnv.New64a()
 	for _, p := range parts {
+		if strings.ContainsAny(p, "\x00\x01") {
+			p = strings.NewReplacer("\x01", "\x01\x01", "\x00", "\x01\x02").Replace(p)
+		}
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}

@@ -160,7 +160,17 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 
-	ctx := r.Context()
+	// From here on nothing waits on the client, so the request's context is
+	// left out: net/http cancels it when it reads EOF from the connection,
+	// and a client that half-closes after sending its body (TCP FIN) looks
+	// just like one that left, while it still waits for the answer. With
+	// that context the answer depended on a race with the engine (the wasm
+	// dispatcher lost it for about half of such clients, 503). The body is
+	// whole: decoding it, the dedup store and the sink bound their own
+	// waits, and a client that did leave finds its event accepted when it
+	// retries. Background rather than context.WithoutCancel(r.Context()),
+	// which allocates; nothing below reads context values.
+	ctx := context.Background()
 	out, meta, err := w.cfg.Engine.AppendDecode(ctx, rb.out[:0], body, dialect)
 	if err != nil {
 		var de *decoder.Error
@@ -172,15 +182,6 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		case decoder.CodeTooLarge:
 			status = http.StatusRequestEntityTooLarge
 		case decoder.CodeInternal:
-			if ctx.Err() != nil {
-				// The request's context ended during the decode: the
-				// client hung up or the server is draining. The body is
-				// fine and the vendor retries a callback it got no answer
-				// for, so it is not a dead letter.
-				rw.Header()["Retry-After"] = retryAfter
-				w.fail(rw, r, http.StatusServiceUnavailable, de, nil, false)
-				return
-			}
 			// The engine failed, not the body: let the vendor retry.
 			status = http.StatusInternalServerError
 		}
@@ -214,8 +215,14 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		st, c, err := w.cfg.Dedup.Reserve(ctx, key)
 		switch {
 		case err != nil:
+			// Fail closed: delivered now, the event's key could not be
+			// recorded and a resend after the outage would be delivered
+			// again. Refused, the vendor retries (README: "Redis down").
 			w.m.dedupErrs.Inc()
-			w.log.Warn("dedup store failed; delivering without de-duplication", "err", err, "dedup_key", string(key))
+			w.log.Warn("dedup store failed; refusing the callback so that the vendor retries", "err", err, "dedup_key", string(key))
+			rw.Header()["Retry-After"] = retryAfter
+			w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "dedup store unavailable"}, nil, false)
+			return
 		case st == dedup.Duplicate:
 			w.m.duplicates[vendor].Inc()
 			// Same answer as for a new event (the vendor must stop

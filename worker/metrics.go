@@ -60,7 +60,7 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 		Name: "wxhook_rejects_total", Help: "Callbacks not accepted, by error code.",
 	}, []string{"code"})
 	m.dedupErrs = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wxhook_dedup_errors_total", Help: "Dedup store failures (the event was delivered without de-duplication).",
+		Name: "wxhook_dedup_errors_total", Help: "Dedup store failures (a failed reserve refuses the callback with 503; a failed commit is retried).",
 	})
 	m.dlDropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wxhook_dead_letter_dropped_total", Help: "Rejected bodies not kept because the dead-letter file is at its size cap or failed.",

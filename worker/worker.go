@@ -22,12 +22,13 @@
 //	          replay of it could succeed
 //	422       the sink can never take this event (sink.PermanentError, code
 //	          sink_too_large: over NATS's max payload); body dead-lettered
-//	503       the sink failed (Retry-After): the vendor retries later
+//	503       the sink or the dedup store failed (Retry-After): the vendor
+//	          retries later
 //
-// A dedup store failure does not refuse the callback: the event is delivered
-// without de-duplication (the dedup key travels with it, as
-// X-Wxhook-Dedup-Key or Nats-Msg-Id, so downstream can still drop a copy);
-// refusing would turn a Redis outage into lost events once vendors give up.
+// A dedup store failure refuses the callback (fail closed): delivered then,
+// the event's key could not be recorded and every later resend of it would
+// be delivered again. A commit that fails after delivery is kept by the
+// Redis store and made once Redis is back (worker/README.md).
 package worker
 
 import (

@@ -489,8 +489,9 @@ func TestRedact(t *testing.T) {
 }
 
 // TestClientGoneIsNotADeadLetter: a request whose context ends before its
-// body is decoded (the client hung up) is answered 503 and not kept as a
-// dead letter: the body was fine, and the vendor retries.
+// body is decoded (the client hung up) is not kept as a dead letter: the
+// body was fine, so the event is accepted and the vendor's retry is a
+// duplicate.
 func TestClientGoneIsNotADeadLetter(t *testing.T) {
 	e := start(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -499,8 +500,11 @@ func TestClientGoneIsNotADeadLetter(t *testing.T) {
 	req.Header.Set("X-Wxhook-Secret", secret)
 	rec := httptest.NewRecorder()
 	e.w.ServeHTTP(rec, req)
-	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
-		t.Fatalf("got %d %q, want 503 with Retry-After", rec.Code, rec.Body)
+	// The body was whole: the event is accepted (net/http cancels the
+	// context of a client that half-closes too, and that one waits for
+	// its answer; see TestHalfClosedClientsSameOnEveryEngine).
+	if rec.Code != http.StatusOK || len(e.out.all()) != 1 {
+		t.Fatalf("got %d %q and %d deliveries, want 200 and 1", rec.Code, rec.Body, len(e.out.all()))
 	}
 	e.stop()
 	if b, _ := os.ReadFile(filepath.Join(e.dir, "deadletter.ndjson")); len(b) != 0 {
