@@ -582,3 +582,21 @@ func TestKillKeepsDedupKeys(t *testing.T) {
 		t.Fatalf("%d events in the file after replaying %d accepted ones, want %d", n, len(bodies), len(bodies))
 	}
 }
+
+// TestDefaultDataDirIsIgnored: the README's first command (serve from the
+// repository's root) creates wxhook-data/, which git status must not show.
+func TestDefaultDataDirIsIgnored(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	root := filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		t.Skip("not a git checkout")
+	}
+	for _, p := range []string{replayDataDir + "/deadletter.ndjson", replayDataDir + "/dedup.db", "wxhook"} {
+		if err := exec.Command(git, "-C", root, "check-ignore", "-q", "--no-index", p).Run(); err != nil {
+			t.Errorf("%s is not ignored by .gitignore: %v", p, err)
+		}
+	}
+}
