@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -72,5 +76,101 @@ func TestReadmeJSExample(t *testing.T) {
 	// vendor, kind, the event's id and its dedup key.
 	if got := string(out); !strings.HasPrefix(got, "eyun text 769189154845429899 ") {
 		t.Fatalf("the README example printed %q", got)
+	}
+}
+
+// TestSchemaDocumentsEveryTopLevelField: every top-level field of an event
+// decoded from the conformance fixtures has its row in docs/SCHEMA.md: a
+// field row (| `name` | …) or, for an object, its kind's row.
+func TestSchemaDocumentsEveryTopLevelField(t *testing.T) {
+	schema, err := os.ReadFile(filepath.Join("..", "..", "docs", "SCHEMA.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{"wecom": true, "eyun": true, "dll": true} // "Vendor fields with no canonical home"
+	for _, l := range strings.Split(string(schema), "\n") {
+		if !strings.HasPrefix(l, "| ") {
+			continue
+		}
+		cells := strings.Split(l, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		// A field row names the field in its first cell; a kind row its
+		// objects in its second.
+		for _, cell := range cells[1:3] {
+			for i, part := range strings.Split(cell, "`") {
+				if i%2 == 1 {
+					documented[part] = true
+				}
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "callbacks", "*", "*.json"))
+	if err != nil || len(files) < 50 {
+		t.Fatalf("%d fixtures: %v", len(files), err)
+	}
+	var in strings.Builder
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		in.Write(b)
+		in.WriteByte('\n')
+	}
+	_, stdout, _ := run(t, in.String(), "--engine", "native")
+	seen := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var ev map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		for k := range ev {
+			if !documented[k] && seen[k] == "" {
+				seen[k] = l
+				t.Errorf("top-level field %q is not in docs/SCHEMA.md's tables (e.g. %.200s)", k, l)
+			}
+		}
+	}
+}
+
+// TestWorkerReadmeReplaySummary: the summary lines worker/README.md shows
+// are the ones wxhook replay prints.
+func TestWorkerReadmeReplaySummary(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "worker", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(doc)), " ") // lines joined
+	format := func(prefix string) string {
+		i := strings.Index(text, "`"+prefix)
+		if i < 0 {
+			t.Fatalf("worker/README.md shows no summary starting %q", prefix)
+		}
+		f, _, _ := strings.Cut(text[i+1:], "`")
+		return f
+	}
+	// Fill the documented format with numbers, letter by letter.
+	fill := func(f string, n map[string]int) string {
+		words := strings.Split(f, " ")
+		for i, w := range words {
+			letter := strings.Trim(w, "(),")
+			if v, ok := n[letter]; ok && len(letter) == 1 {
+				words[i] = strings.Replace(w, letter, strconv.Itoa(v), 1)
+			}
+		}
+		return strings.Join(words, " ") + "\n"
+	}
+	var stderr strings.Builder
+	r := newReplayRun(context.Background(), &replayConfig{}, io.Discard, &stderr)
+	r.sent, r.noAnswer, r.ok2xx, r.duplicates, r.non2xx, r.skipped, r.unread = 5, 2, 4, 3, 1, 6, 7
+	r.summary()
+	if want := fill(format("wxhook replay: sent N"), map[string]int{"N": 7, "A": 4, "D": 3, "B": 1, "C": 2, "S": 6, "U": 7}); stderr.String() != want {
+		t.Errorf("summary:\n%s\nworker/README.md:\n%s", stderr.String(), want)
+	}
+	stderr.Reset()
+	r = newReplayRun(context.Background(), &replayConfig{dryRun: true}, io.Discard, &stderr)
+	r.wouldSend, r.skipped, r.unread = 3, 1, 0
+	r.summary()
+	if want := fill(format("wxhook replay: dry run"), map[string]int{"N": 3, "S": 1, "U": 0}); stderr.String() != want {
+		t.Errorf("dry-run summary:\n%s\nworker/README.md:\n%s", stderr.String(), want)
 	}
 }
