@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -146,7 +145,8 @@ func CheckSecret(secret string) error {
 		return nil
 	}
 	if _, ok := decoder.ParseDialect(strings.ToLower(secret)); ok {
-		return fmt.Errorf("the secret %q is a vendor name: choose another one", secret)
+		// Not echoed: start-up errors end up in logs.
+		return errors.New("the secret is a vendor name (" + strings.Join(vendors, ", ") + " or auto, in any case): choose another one")
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ var routesDetail = "routes: POST /hook, /hook/{vendor}, /hook/{secret}, /hook/{s
 //	"{secret}/{vendor}"
 //
 // A vendor segment is always last and a vendor name is never a secret
-// (CheckSecret), so a segment is a secret or a vendor, never either. A
+// (CheckSecret), so a segment is a secret or a vendor, never both. A
 // single segment that is neither (a mistyped vendor, /hook/WECOM, or a
 // wrong secret: the two cannot be told apart) is not a route: 404 naming
 // the vendors, never a secret taken from a typo.

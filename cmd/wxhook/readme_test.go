@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -11,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // nodeOrSkip returns the node binary, or skips the test.
@@ -172,5 +176,73 @@ func TestWorkerReadmeReplaySummary(t *testing.T) {
 	r.summary()
 	if want := fill(format("wxhook replay: dry run"), map[string]int{"N": 3, "S": 1, "U": 0}); stderr.String() != want {
 		t.Errorf("dry-run summary:\n%s\nworker/README.md:\n%s", stderr.String(), want)
+	}
+}
+
+// TestReadmeCurlExample runs the README's curl command against serve
+// --insecure (in-process, on a free port instead of 8080): the first hour's
+// first request must work as written.
+func TestReadmeCurlExample(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("no curl")
+	}
+	root := filepath.Join("..", "..")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if rest, ok := strings.CutPrefix(l, "    curl "); ok && strings.Contains(rest, "http://127.0.0.1:8080/hook/") {
+			args = strings.Fields(rest)
+			break
+		}
+	}
+	if args == nil {
+		t.Fatal("README.md shows no curl command against http://127.0.0.1:8080/hook/…")
+	}
+	port := freePort(t)
+	for i, a := range args {
+		args[i] = strings.Replace(a, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", port), 1)
+	}
+	tmp := t.TempDir()
+	events := filepath.Join(tmp, "events.ndjson")
+	// The README's command line, with a file sink to look at and a free port.
+	c, err := parseServe([]string{"--insecure", "--engine", "native", "--admin-addr", "off", "--data-dir", filepath.Join(tmp, "data"),
+		"--sink", "file:" + events, "--addr", fmt.Sprintf("127.0.0.1:%d", port)}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer stop()
+	var out []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		cmd := exec.Command(curl, args...)
+		cmd.Dir = root
+		out, err = cmd.CombinedOutput()
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || string(out) != "{}" {
+		t.Fatalf("curl %v: %v %q", args, err, out)
+	}
+	stop() // the file sink is flushed and closed
+	b, _ := os.ReadFile(events)
+	if bytes.Count(b, []byte("\n")) != 1 || !bytes.HasPrefix(b, []byte(`{"vendor":"eyun"`)) {
+		t.Fatalf("events: %q", b)
 	}
 }
