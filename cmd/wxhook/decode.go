@@ -28,11 +28,15 @@ const defaultEngine = "wasm"
 const decodeUsage = `usage: wxhook decode [--dialect auto|wecom|eyun|dll] [--engine wasm|native] [FILE…|-]
 
 Decodes vendor callbacks to canonical JSON, one line per callback on stdout,
-in input order. A FILE holds one JSON document (pretty-printed or not), or
-NDJSON when its first non-blank line is a complete JSON document. "-" or no
-FILE reads NDJSON from stdin; blank lines are skipped. Failures are written to
-stderr as JSON lines {"input":…,"line":N,"error":{…}} (line 0: the input
-could not be read). A large input gets a progress bar when stderr is a terminal.
+in input order. Each FILE, and stdin ("-" or no FILE), holds a stream of
+JSON documents: one pretty-printed document, several one after the other
+(cat *.json), NDJSON, or values run together. A line starting with "{" ends
+a document left open (a truncated line does not swallow the next). Failures
+are written to stderr as JSON lines
+{"input":…,"doc":D,"line":L,"offset":O,"error":{…}}: the D-th document of
+the input, starting on line L at byte offset O (doc 0: the input itself
+could not be read: not_found, is_directory, read_failed). A large input gets
+a progress bar when stderr is a terminal.
 
 Exit status: 0 all decoded, 1 some input failed, 2 usage error.
 

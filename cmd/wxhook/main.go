@@ -18,7 +18,7 @@ import (
 const usage = `usage: wxhook <command> [arguments]
 
 commands:
-  decode   decode callback documents (files or NDJSON on stdin) to canonical JSON lines
+  decode   decode callback documents (JSON streams in files or on stdin) to canonical JSON lines
   serve    run the webhook worker
   replay   send the worker's dead letters (deadletter.ndjson) to a running worker again
   version  print the version
