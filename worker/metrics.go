@@ -20,13 +20,14 @@ const (
 	codeMethod       decoder.Code = "method_not_allowed"  // not POST (405)
 	codeNotFound     decoder.Code = "not_found"           // unknown route (404)
 	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
+	codeOverloaded   decoder.Code = "overloaded"          // in-flight body budget exhausted (503)
 )
 
 var allCodes = []decoder.Code{
 	decoder.CodeEmpty, decoder.CodeNotJSON, decoder.CodeUnknownDialect, decoder.CodeWrongDialect,
 	decoder.CodeMissingField, decoder.CodeBadField, decoder.CodeBadContent, decoder.CodeTooLarge,
 	decoder.CodeInternal, codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
-	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge,
+	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge, codeOverloaded,
 }
 
 var dialects = []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL}
@@ -81,6 +82,16 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 	}
 	for _, d := range dialects {
 		m.received[d] = received.WithLabelValues(d.String())
+		if d == decoder.Auto {
+			// A decoded event always has its vendor: no vendor="auto"
+			// series. The counters exist (unexported) only so that the
+			// request path needs no check.
+			m.duplicates[d] = prometheus.NewCounter(prometheus.CounterOpts{Name: "unexported"})
+			for k := range m.decoded[d] {
+				m.decoded[d][k] = m.duplicates[d]
+			}
+			continue
+		}
 		m.duplicates[d] = dups.WithLabelValues(d.String())
 		for k := decoder.KindUnknown; k <= decoder.KindOffline; k++ {
 			// Resolving every series up front exports zeros for all

@@ -73,6 +73,10 @@ export class Decoder {
   // the canonical event JSON (ok) or canonical error JSON (!ok) as bytes;
   // vendor and kind are names; dedupKey is a subarray of json ("" on errors).
   decode(bytes, dialect = 0) {
+    if (!(bytes instanceof Uint8Array)) {
+      // A string would be copied as zeros: refuse it rather than decode garbage.
+      throw new TypeError(`wxhook: decode takes the body as bytes (a Uint8Array or Buffer), not ${typeof bytes === "string" ? "a string: pass new TextEncoder().encode(s)" : Object.prototype.toString.call(bytes)}`);
+    }
     const d = typeof dialect === "number" ? dialect : DIALECTS.indexOf(dialect);
     if (d < 0) throw new TypeError(`wxhook: unknown dialect ${dialect}`);
     const n = bytes.length;
