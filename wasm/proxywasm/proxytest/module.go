@@ -76,6 +76,10 @@ var moduleFuncs = map[string]sig{
 // ABIVersionExport is the marker export of the one ABI this host speaks.
 const ABIVersionExport = "proxy_abi_version_0_2_1"
 
+// cache shares compiled code between the runtimes of one process: a module
+// compiled once is not compiled again for another set of Options.
+var cache = wazero.NewCompilationCache()
+
 // Module is a compiled and checked filter module.
 type Module struct {
 	rt       wazero.Runtime
@@ -97,6 +101,9 @@ type Options struct {
 	// (per_connection_buffer_limit_bytes, Envoy's default 1 MiB): a buffered
 	// request body beyond it gets Envoy's own 413. 0 means no limit.
 	BufferLimit int
+	// Record makes each VM append every callback it makes, from
+	// _initialize on, to VM.Calls (for tests of the call order).
+	Record bool
 	// WASI lists the wasi_snapshot_preview1 functions the host provides;
 	// nil means all those this package implements (what proxy-wasm-cpp-host
 	// provides since April 2026). A module importing one that is missing
@@ -109,7 +116,7 @@ type Options struct {
 // (or _start), an exported memory, and the signature of every proxy_on_*
 // export it knows. Imports are checked when a VM is started.
 func Compile(ctx context.Context, wasm []byte, opts Options) (*Module, error) {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(false))
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(false).WithCompilationCache(cache))
 	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		rt.Close(ctx)

@@ -84,8 +84,7 @@ type VM struct {
 	stopNext   bool   // proxy_send_local_response was called
 	violations []string
 
-	// Record, when set, makes the VM append every callback it makes to
-	// Calls (for tests of the call order).
+	// Record is Options.Record; it may be changed at any time.
 	Record bool
 	Calls  []string
 	Logs   []LogEntry
@@ -99,7 +98,7 @@ type vmKey struct{}
 // allows during start-up.
 func (m *Module) NewVM(ctx context.Context, vmConfig []byte) (*VM, error) {
 	vm := &VM{m: m, funcs: map[string]api.Function{}, stack: make([]uint64, 8), nextID: 1,
-		vmConfig: vmConfig, plugins: map[uint32]*Plugin{}}
+		vmConfig: vmConfig, plugins: map[uint32]*Plugin{}, Record: m.opts.Record}
 	vm.ctx = context.WithValue(ctx, vmKey{}, vm)
 	if err := m.link(vm.ctx); err != nil {
 		return nil, err
