@@ -166,7 +166,14 @@ func (vm *VM) call(name string, args ...uint64) (uint64, error) {
 	stack := vm.stack[:max(len(args), 1)]
 	copy(stack, args)
 	if err := f.CallWithStack(vm.ctx, stack); err != nil {
-		vm.failed = fmt.Errorf("%s failed: %w", name, err)
+		if vm.failed == nil {
+			vm.failed = fmt.Errorf("%s failed: %w", name, err)
+		}
+		return 0, vm.failed
+	}
+	if vm.failed != nil {
+		// A nested call (the allocator, from a host function) failed the
+		// VM: whatever this call returned is not used, as in Envoy.
 		return 0, vm.failed
 	}
 	if len(f.Definition().ResultTypes()) == 0 {
