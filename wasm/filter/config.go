@@ -157,6 +157,13 @@ func wantInt(l *jlexer.Lexer, field string, lo, hi int, err *error) int {
 	}
 	raw := string(l.Raw())
 	n, perr := strconv.ParseInt(raw, 10, 64)
+	if perr != nil {
+		// Istio's WasmPlugin passes pluginConfig through a protobuf Struct,
+		// whose numbers are doubles: accept 1e+06 when it is an integer.
+		if f, ferr := strconv.ParseFloat(raw, 64); ferr == nil && f == float64(int64(f)) {
+			n, perr = int64(f), nil
+		}
+	}
 	if perr != nil || n < int64(lo) || n > int64(hi) {
 		*err = &configError{field: field, reason: raw + " is not an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}
 		return 0

@@ -504,6 +504,14 @@ func TestParseConfig(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("%+v\nwant %+v", c, want)
 	}
+	c, err = parseConfig([]byte(`{"mode":"normalize","max_body":1.048576e+06}`))
+	if err != nil || c.maxBody != 1<<20 {
+		t.Fatalf("float notation: %+v %v", c, err)
+	}
+	if _, err := parseConfig([]byte(`{"mode":"normalize","max_body":1.5}`)); err == nil {
+		t.Fatal("max_body 1.5 accepted")
+	}
+	c, _ = parseConfig([]byte(` {"mode":"annotate","dialect":"dll","paths":[{"prefix":"/a/","dialect":"eyun"},{"path":"/b"}]}`))
 	for path, wantD := range map[string]decoder.Dialect{"/a/x": decoder.Eyun, "/a/": decoder.Eyun, "/b?q": decoder.DLL} {
 		if d, ok := c.match([]byte(path)); !ok || d != wantD {
 			t.Fatalf("%s: %v %v", path, d, ok)
