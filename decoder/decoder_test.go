@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 func decodeFile(t *testing.T, path string) *decoder.Event {
@@ -110,12 +111,12 @@ func TestSeedFacts(t *testing.T) {
 
 // A Decoder reused across callbacks leaks nothing from one into the next.
 func TestDecoderReuse(t *testing.T) {
-	files := corpus(t)
+	files := conformance.Fixtures(t)
 	var reused decoder.Decoder
 	var prev []byte
 	for round := 0; round < 2; round++ {
-		for _, f := range files {
-			body, _ := os.ReadFile(f)
+		for _, c := range files {
+			f, body := c.Name, c.Body
 			want := canonical(&decoder.Decoder{}, body, decoder.Auto)
 			got := canonical(&reused, body, decoder.Auto)
 			if !bytes.Equal(got, want) {
@@ -130,11 +131,11 @@ func TestDecoderReuse(t *testing.T) {
 func TestDedupKeys(t *testing.T) {
 	seen := map[string]string{}
 	var d decoder.Decoder
-	for _, f := range corpus(t) {
-		if strings.Contains(f, "/invalid/") {
+	for _, c := range conformance.Fixtures(t) {
+		f, body := c.Name, c.Body
+		if strings.HasPrefix(f, "invalid/") {
 			continue
 		}
-		body, _ := os.ReadFile(f)
 		out, m, err := d.AppendDecode(nil, body, decoder.Auto)
 		if err != nil {
 			continue

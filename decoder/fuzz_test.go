@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 // FuzzDecode: no input makes the decoder panic; every success is one line of
@@ -16,12 +16,8 @@ import (
 // whose JSON is valid; decoding is deterministic and leaks no state between
 // calls on a reused Decoder.
 func FuzzDecode(f *testing.F) {
-	for _, path := range corpus(f) {
-		body, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(body, uint8(0))
+	for _, c := range conformance.Fixtures(f) {
+		f.Add(c.Body, uint8(0))
 	}
 	var reused decoder.Decoder
 	f.Fuzz(func(t *testing.T, body []byte, dialectByte uint8) {

@@ -6,29 +6,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the decoder's output (review the diff)")
-
-// corpus lists the conformance corpus: every callback body under
-// testdata/callbacks/<dir>/. Every engine is tested against these files.
-func corpus(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob("testdata/callbacks/*/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures under testdata/callbacks: %v", err)
-	}
-	return files
-}
-
-func goldenPath(input string) string {
-	rel, _ := filepath.Rel("testdata/callbacks", input)
-	return filepath.Join("testdata/golden", rel)
-}
 
 // canonical is what every engine must produce for a body: the canonical
 // event JSON, or the canonical error JSON.
@@ -40,19 +24,15 @@ func canonical(d *decoder.Decoder, body []byte, dialect decoder.Dialect) []byte 
 	return out
 }
 
-// TestGolden decodes every fixture and compares it with its golden file.
+// TestGolden decodes every fixture (internal/conformance) and compares it
+// with its golden file.
 func TestGolden(t *testing.T) {
 	var d decoder.Decoder
 	seen := map[string]bool{}
-	for _, in := range corpus(t) {
-		name := strings.TrimPrefix(in, "testdata/callbacks/")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := canonical(&d, body, decoder.Auto)
-			gp := goldenPath(in)
+	for _, c := range conformance.Fixtures(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			got := canonical(&d, c.Body, decoder.Auto)
+			gp := conformance.GoldenPath(c)
 			seen[gp] = true
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
@@ -63,26 +43,20 @@ func TestGolden(t *testing.T) {
 				}
 				return
 			}
-			want, err := os.ReadFile(gp)
-			if err != nil {
-				t.Fatalf("no golden file (run go test ./decoder -run TestGolden -update and review): %v", err)
-			}
-			want = bytes.TrimSuffix(want, []byte("\n"))
-			if !bytes.Equal(got, want) {
+			if want := conformance.Golden(t, c); !bytes.Equal(got, want) {
 				t.Errorf("output differs from %s\n got: %s\nwant: %s", gp, got, want)
 			}
 			checkCanonical(t, got)
 
 			// The directory names the dialect; choosing it explicitly must
 			// give the same bytes as detection.
-			dir := filepath.Base(filepath.Dir(in))
-			if dialect, ok := decoder.ParseDialect(dir); ok {
-				if again := canonical(&d, body, dialect); !bytes.Equal(again, got) {
-					t.Errorf("--dialect %s differs from auto:\n%s\n%s", dir, again, got)
+			if c.Dialect != decoder.Auto {
+				if again := canonical(&d, c.Body, c.Dialect); !bytes.Equal(again, got) {
+					t.Errorf("--dialect %s differs from auto:\n%s\n%s", c.Dialect, again, got)
 				}
 				var m map[string]any
-				if json.Unmarshal(got, &m) == nil && m["vendor"] != nil && m["vendor"] != dir {
-					t.Errorf("vendor %v, fixture is in %s/", m["vendor"], dir)
+				if json.Unmarshal(got, &m) == nil && m["vendor"] != nil && m["vendor"] != c.Dialect.String() {
+					t.Errorf("vendor %v, fixture is in %s/", m["vendor"], c.Dialect)
 				}
 			}
 		})
@@ -90,7 +64,10 @@ func TestGolden(t *testing.T) {
 	if *update {
 		return
 	}
-	goldens, _ := filepath.Glob("testdata/golden/*/*.json")
+	goldens, _ := filepath.Glob(filepath.Join(conformance.Dir(), "golden", "*", "*.json"))
+	if len(goldens) == 0 {
+		t.Fatal("no golden files")
+	}
 	for _, g := range goldens {
 		if !seen[g] {
 			t.Errorf("golden file %s has no fixture: delete it or restore the fixture", g)

@@ -28,8 +28,6 @@ func (v val) isNull() bool { return string(v.b) == "null" }
 
 func (v val) isString() bool { return len(v.b) >= 2 && v.b[0] == '"' }
 
-func (v val) isObject() bool { return len(v.b) > 0 && v.b[0] == '{' }
-
 func (v val) isArray() bool { return len(v.b) > 0 && v.b[0] == '[' }
 
 // bytesToString views b as a string without copying. The caller guarantees

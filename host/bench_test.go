@@ -8,6 +8,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 // benchFixtures are a text and an XML (or nested-content) callback of each
@@ -18,12 +19,12 @@ var benchFixtures = []string{
 	"dll/text_private", "dll/mini_program",
 }
 
-func benchBodies(b *testing.B) []fixture {
+func benchBodies(b *testing.B) []conformance.Case {
 	all := fixtures(b)
-	var fs []fixture
+	var fs []conformance.Case
 	for _, n := range benchFixtures {
 		for _, f := range all {
-			if f.name == n {
+			if f.Name == n {
 				fs = append(fs, f)
 			}
 		}
@@ -33,13 +34,13 @@ func benchBodies(b *testing.B) []fixture {
 
 func BenchmarkNative(b *testing.B) {
 	for _, f := range benchBodies(b) {
-		b.Run(f.name, func(b *testing.B) {
+		b.Run(f.Name, func(b *testing.B) {
 			var d decoder.Decoder
 			dst := make([]byte, 0, 64<<10)
-			b.SetBytes(int64(len(f.body)))
+			b.SetBytes(int64(len(f.Body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := d.AppendDecode(dst[:0], f.body, f.dialect); err != nil {
+				if _, _, err := d.AppendDecode(dst[:0], f.Body, f.Dialect); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -55,12 +56,12 @@ func benchHost(b *testing.B, opts ...Option) {
 	defer e.Close(context.Background())
 	ctx := context.Background()
 	for _, f := range benchBodies(b) {
-		b.Run(f.name, func(b *testing.B) {
+		b.Run(f.Name, func(b *testing.B) {
 			dst := make([]byte, 0, 64<<10)
-			b.SetBytes(int64(len(f.body)))
+			b.SetBytes(int64(len(f.Body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := e.AppendDecode(ctx, dst[:0], f.body, f.dialect); err != nil {
+				if _, _, err := e.AppendDecode(ctx, dst[:0], f.Body, f.Dialect); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -85,13 +86,13 @@ func BenchmarkHostParallel(b *testing.B) {
 	}
 	defer e.Close(context.Background())
 	f := benchBodies(b)[0]
-	b.SetBytes(int64(len(f.body)))
+	b.SetBytes(int64(len(f.Body)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		dst := make([]byte, 0, 64<<10)
 		for pb.Next() {
-			if _, _, err := e.AppendDecode(context.Background(), dst[:0], f.body, f.dialect); err != nil {
+			if _, _, err := e.AppendDecode(context.Background(), dst[:0], f.Body, f.Dialect); err != nil {
 				b.Error(err)
 				return
 			}

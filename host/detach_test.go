@@ -29,7 +29,7 @@ func TestDeadlineReturnsFromDetachedCall(t *testing.T) {
 		start := time.Now()
 		got, m, err := e.AppendDecode(ctx, nil, src, decoder.Auto)
 		full = time.Since(start)
-		if r := toResult(t, got, m, err); !r.equal(want) {
+		if r := toResult(t, got, m, err); !r.Equal(want) {
 			t.Fatalf("detached call differs from native: %+v / %+v", r, want)
 		}
 	}
@@ -64,8 +64,8 @@ func TestDeadlineReturnsFromDetachedCall(t *testing.T) {
 	// One instance only: this waits for the abandoned call to end, which
 	// proves its instance came back healthy rather than leaking.
 	small := fixtures(t)[0]
-	got, m, err := e.AppendDecode(context.Background(), nil, small.body, small.dialect)
-	if !toResult(t, got, m, err).equal(native(t, &d, small.body, small.dialect)) {
+	got, m, err := e.AppendDecode(context.Background(), nil, small.Body, small.Dialect)
+	if !toResult(t, got, m, err).Equal(native(t, &d, small.Body, small.Dialect)) {
 		t.Fatalf("after an abandoned call: output differs from native (err %v)", err)
 	}
 	if s := e.Stats(); s.Created != 1 || s.Discarded != 0 || s.Live != 1 {
@@ -89,11 +89,11 @@ func TestSmallCallsStayInline(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dst := make([]byte, 0, 64<<10)
-	if _, _, err := e.AppendDecode(ctx, dst, f.body, f.dialect); err != nil {
+	if _, _, err := e.AppendDecode(ctx, dst, f.Body, f.Dialect); err != nil {
 		t.Fatal(err)
 	}
 	if n := testing.AllocsPerRun(200, func() {
-		e.AppendDecode(ctx, dst[:0], f.body, f.dialect)
+		e.AppendDecode(ctx, dst[:0], f.Body, f.Dialect)
 	}); n != 0 {
 		t.Fatalf("%v allocations per call with a cancellable context", n)
 	}
@@ -117,7 +117,7 @@ func TestCloseWhileCalling(t *testing.T) {
 				var dst []byte
 				for i := g; ; i++ {
 					f := fs[i%len(fs)]
-					if _, _, err := e.AppendDecode(context.Background(), dst[:0], f.body, f.dialect); err != nil &&
+					if _, _, err := e.AppendDecode(context.Background(), dst[:0], f.Body, f.Dialect); err != nil &&
 						strings.Contains(err.Error(), "closed") {
 						return
 					}
@@ -181,7 +181,7 @@ func TestCloseRefusesQueuedCalls(t *testing.T) {
 	f := fixtures(t)[0]
 	queued := make(chan error, 1)
 	go func() {
-		_, _, err := e.AppendDecode(context.Background(), nil, f.body, f.dialect)
+		_, _, err := e.AppendDecode(context.Background(), nil, f.Body, f.Dialect)
 		queued <- err
 	}()
 	for e.busy.Load() < 2 { // the caller is counted, then waits for the instance

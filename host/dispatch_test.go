@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 // TestDispatcherMatchesEngine: through a Dispatcher over the wazero engine,
@@ -20,10 +21,10 @@ func TestDispatcherMatchesEngine(t *testing.T) {
 	d := NewDispatcher(e, 1)
 	defer d.Close(context.Background())
 	fs := fixtures(t)
-	want := make([]result, len(fs))
+	want := make([]conformance.Result, len(fs))
 	var nd decoder.Decoder
 	for i, f := range fs {
-		want[i] = native(t, &nd, f.body, f.dialect)
+		want[i] = native(t, &nd, f.Body, f.Dialect)
 	}
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -32,19 +33,19 @@ func TestDispatcherMatchesEngine(t *testing.T) {
 			defer wg.Done()
 			prefix := []byte("g" + string(rune('0'+g)) + ":")
 			for i, f := range fs {
-				out, m, err := d.AppendDecode(context.Background(), prefix, f.body, f.dialect)
+				out, m, err := d.AppendDecode(context.Background(), prefix, f.Body, f.Dialect)
 				if !bytes.HasPrefix(out, prefix) {
-					t.Errorf("%s: dst not kept: %.40q", f.name, out)
+					t.Errorf("%s: dst not kept: %.40q", f.Name, out)
 					return
 				}
 				if err == nil {
 					out = out[len(prefix):]
 				}
-				if got := toResult(t, out, m, err); !got.equal(want[i]) {
-					t.Errorf("%s via the dispatcher:\n %s\nwant\n %s", f.name, got.json, want[i].json)
+				if got := toResult(t, out, m, err); !got.Equal(want[i]) {
+					t.Errorf("%s via the dispatcher:\n %s\nwant\n %s", f.Name, got.JSON, want[i].JSON)
 				}
 				if len(m.DedupKey) > 0 && &m.DedupKey[0] != &out[bytes.Index(out, m.DedupKey)] {
-					t.Errorf("%s: DedupKey does not alias the returned buffer", f.name)
+					t.Errorf("%s: DedupKey does not alias the returned buffer", f.Name)
 				}
 			}
 		}()
@@ -91,16 +92,16 @@ func TestDispatcherAbandonedCalls(t *testing.T) {
 	defer d.Close(context.Background())
 	f := fixtures(t)[0]
 	var nd decoder.Decoder
-	want := native(t, &nd, f.body, f.dialect)
+	want := native(t, &nd, f.Body, f.Dialect)
 
 	// Call A runs (the gate holds it); call B waits in the queue.
 	ctxA, cancelA := context.WithCancel(context.Background())
 	ctxB, cancelB := context.WithCancel(context.Background())
 	dstA := make([]byte, 0, 64<<10)
-	srcA := bytes.Clone(f.body)
+	srcA := bytes.Clone(f.Body)
 	errs := make(chan error, 2)
-	go func() { _, _, err := d.AppendDecode(ctxA, dstA, srcA, f.dialect); errs <- err }()
-	if got := <-g.started; got != string(f.body) {
+	go func() { _, _, err := d.AppendDecode(ctxA, dstA, srcA, f.Dialect); errs <- err }()
+	if got := <-g.started; got != string(f.Body) {
 		t.Fatalf("started %.40q", got)
 	}
 	go func() { _, _, err := d.AppendDecode(ctxB, nil, []byte(`{"queued":true}`), decoder.Auto); errs <- err }()
@@ -118,9 +119,9 @@ func TestDispatcherAbandonedCalls(t *testing.T) {
 	}
 	close(g.release) // A finishes in the background; B is skipped
 
-	out, m, err := d.AppendDecode(context.Background(), nil, f.body, f.dialect)
-	if r := toResult(t, out, m, err); !r.equal(want) {
-		t.Fatalf("call after abandoned ones: %s, want %s", r.json, want.json)
+	out, m, err := d.AppendDecode(context.Background(), nil, f.Body, f.Dialect)
+	if r := toResult(t, out, m, err); !r.Equal(want) {
+		t.Fatalf("call after abandoned ones: %s, want %s", r.JSON, want.JSON)
 	}
 	if got := dstA[:cap(dstA)]; bytes.ContainsAny(got, "{}") {
 		t.Fatal("an abandoned decode wrote into its caller's dst")
@@ -130,7 +131,7 @@ func TestDispatcherAbandonedCalls(t *testing.T) {
 	for s := range g.started {
 		ran = append(ran, s)
 	}
-	if len(ran) != 1 || ran[0] != string(f.body) {
+	if len(ran) != 1 || ran[0] != string(f.Body) {
 		t.Fatalf("after A, the engine ran %.60q; want only the last call (B was abandoned in the queue)", ran)
 	}
 }
@@ -144,16 +145,16 @@ func TestDispatcherClose(t *testing.T) {
 	}
 	d := NewDispatcher(e, 2)
 	f := fixtures(t)[0]
-	if _, _, err := d.AppendDecode(context.Background(), nil, f.body, f.dialect); err != nil {
+	if _, _, err := d.AppendDecode(context.Background(), nil, f.Body, f.Dialect); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.AppendDecode(context.Background(), nil, f.body, f.dialect); code(err) != decoder.CodeInternal {
+	if _, _, err := d.AppendDecode(context.Background(), nil, f.Body, f.Dialect); code(err) != decoder.CodeInternal {
 		t.Fatalf("after Close: %v, want an internal error", err)
 	}
-	if _, _, err := e.AppendDecode(context.Background(), nil, f.body, f.dialect); code(err) != decoder.CodeInternal {
+	if _, _, err := e.AppendDecode(context.Background(), nil, f.Body, f.Dialect); code(err) != decoder.CodeInternal {
 		t.Fatalf("engine after the dispatcher's Close: %v, want it closed", err)
 	}
 }
@@ -171,9 +172,9 @@ func TestDispatcherAllocs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for range 3 {
-		d.AppendDecode(ctx, dst[:0], f.body, f.dialect)
+		d.AppendDecode(ctx, dst[:0], f.Body, f.Dialect)
 	}
-	if n := testing.AllocsPerRun(200, func() { d.AppendDecode(ctx, dst[:0], f.body, f.dialect) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { d.AppendDecode(ctx, dst[:0], f.Body, f.Dialect) }); n != 0 {
 		t.Fatalf("%v allocations per call", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 func newEngine(t *testing.T, opts ...Option) *Engine {
@@ -35,11 +36,9 @@ func TestFixturesMatchNative(t *testing.T) {
 	e := sharedEngine(t)
 	var d decoder.Decoder
 	for _, f := range fixtures(t) {
-		want := native(t, &d, f.body, f.dialect)
-		got := viaHost(t, e, f.body, f.dialect)
-		if !got.equal(want) {
-			t.Errorf("%s (stale host/wxhook.wasm? run ./build.sh):\n wasm   %s %v %v %q\n native %s %v %v %q", f.name, got.json, got.vendor, got.kind, got.dedup, want.json, want.vendor, want.kind, want.dedup)
-		}
+		want := native(t, &d, f.Body, f.Dialect)
+		got := viaHost(t, e, f.Body, f.Dialect)
+		conformance.Check(t, "wazero (stale host/wxhook.wasm? run ./build.sh)", f, got, want)
 	}
 }
 
@@ -48,8 +47,8 @@ func TestAppendKeepsDstAndDedupAliases(t *testing.T) {
 	f := fixtures(t)
 	var src []byte
 	for _, x := range f {
-		if x.name == "wecom/seed_text_private" {
-			src = x.body
+		if x.Name == "wecom/seed_text_private" {
+			src = x.Body
 		}
 	}
 	if src == nil {
@@ -103,15 +102,15 @@ func TestGrowsInputBuffer(t *testing.T) {
 	// value in an unknown dialect keeps it cheap.
 	src := []byte(`{"x":"` + strings.Repeat("a", 300<<10) + `"}`)
 	for range 2 {
-		if got, want := viaHost(t, e, src, decoder.Auto), native(t, &d, src, decoder.Auto); !got.equal(want) {
-			t.Fatalf("300 KiB body: wasm %.200s, native %.200s", got.json, want.json)
+		if got, want := viaHost(t, e, src, decoder.Auto), native(t, &d, src, decoder.Auto); !got.Equal(want) {
+			t.Fatalf("300 KiB body: wasm %.200s, native %.200s", got.JSON, want.JSON)
 		}
 	}
 }
 
 func TestCancelledContextBeforeCall(t *testing.T) {
 	e := newEngine(t, WithMaxInstances(1))
-	src := fixtures(t)[0].body
+	src := fixtures(t)[0].Body
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, _, err := e.AppendDecode(ctx, nil, src, decoder.Auto)
@@ -194,13 +193,13 @@ func TestPoolBoundUnderConcurrency(t *testing.T) {
 			var d decoder.Decoder
 			for i := range 20 {
 				f := fs[(g*7+i)%len(fs)]
-				out, m, err := e.AppendDecode(context.Background(), nil, f.body, f.dialect)
+				out, m, err := e.AppendDecode(context.Background(), nil, f.Body, f.Dialect)
 				if code(err) == decoder.CodeInternal {
 					t.Error(err)
 					return
 				}
-				if got, want := toResult(t, out, m, err), native(t, &d, f.body, f.dialect); !got.equal(want) {
-					t.Errorf("%s: concurrent result differs", f.name)
+				if got, want := toResult(t, out, m, err), native(t, &d, f.Body, f.Dialect); !got.Equal(want) {
+					t.Errorf("%s: concurrent result differs", f.Name)
 				}
 			}
 		}()
@@ -316,22 +315,22 @@ func TestAllocs(t *testing.T) {
 			e := newEngine(t, WithMaxInstances(1), WithCloseOnContextDone(tc.interrupt))
 			checked := 0
 			for _, f := range fixtures(t) {
-				if f.dialect == decoder.Auto || !strings.Contains(f.name, "text") {
+				if f.Dialect == decoder.Auto || !strings.Contains(f.Name, "text") {
 					continue
 				}
 				dst := make([]byte, 0, 64<<10)
 				ctx := context.Background()
-				if _, _, err := e.AppendDecode(ctx, dst, f.body, f.dialect); err != nil {
+				if _, _, err := e.AppendDecode(ctx, dst, f.Body, f.Dialect); err != nil {
 					continue // only successful calls are promised this
 				}
 				checked++
 				n := testing.AllocsPerRun(100, func() {
-					if _, _, err := e.AppendDecode(ctx, dst[:0], f.body, f.dialect); err != nil {
+					if _, _, err := e.AppendDecode(ctx, dst[:0], f.Body, f.Dialect); err != nil {
 						t.Fatal(err)
 					}
 				})
 				if n != tc.want {
-					t.Errorf("%s: %v allocs per call, want %v", f.name, n, tc.want)
+					t.Errorf("%s: %v allocs per call, want %v", f.Name, n, tc.want)
 				}
 			}
 			if checked == 0 {
@@ -349,8 +348,8 @@ func TestInstanceFootprint(t *testing.T) {
 	inst := <-e.idle
 	cold := inst.mem.Size()
 	e.idle <- inst
-	for _, p := range parityPayloads(t)[:3000] {
-		e.AppendDecode(context.Background(), nil, p.body, p.dialect)
+	for _, p := range conformance.Parity(t, conformance.FullGenerated)[:3000] {
+		e.AppendDecode(context.Background(), nil, p.Body, p.Dialect)
 	}
 	inst = <-e.idle
 	warm := inst.mem.Size()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 // FuzzParity is a differential fuzz target: for any body and dialect the
@@ -15,7 +16,7 @@ import (
 // typed errors that Engine returns.
 func FuzzParity(f *testing.F) {
 	for _, x := range fixtures(f) {
-		f.Add(x.body, uint8(x.dialect))
+		f.Add(x.Body, uint8(x.Dialect))
 	}
 	e := sharedEngine(f)
 	f.Fuzz(func(t *testing.T, body []byte, dialect uint8) {
@@ -23,15 +24,15 @@ func FuzzParity(f *testing.F) {
 		var dec decoder.Decoder
 		want := native(t, &dec, body, d)
 		got := guestResult(t, e, body, d)
-		if !got.equal(want) {
+		if !got.Equal(want) {
 			t.Fatalf("wazero != native (dialect %v):\n wazero %s %v %v %q\n native %s %v %v %q",
-				d, got.json, got.vendor, got.kind, got.dedup, want.json, want.vendor, want.kind, want.dedup)
+				d, got.JSON, got.Vendor, got.Kind, got.DedupKey, want.JSON, want.Vendor, want.Kind, want.DedupKey)
 		}
 	})
 }
 
 // guestResult runs one call and returns the guest's raw answer.
-func guestResult(t testing.TB, e *Engine, body []byte, d decoder.Dialect) result {
+func guestResult(t testing.TB, e *Engine, body []byte, d decoder.Dialect) conformance.Result {
 	ctx := context.Background()
 	inst, err := e.acquire(ctx)
 	if err != nil {
@@ -43,12 +44,12 @@ func guestResult(t testing.TB, e *Engine, body []byte, d decoder.Dialect) result
 		t.Fatalf("engine failure: %v", err)
 	}
 	defer e.release(inst)
-	r := result{ok: status == statusOK, json: bytes.Clone(out)}
+	r := conformance.Result{OK: status == statusOK, JSON: bytes.Clone(out)}
 	switch status {
 	case statusOK:
-		r.vendor, r.kind = decoder.Dialect(h[hdrVendor]), decoder.Kind(h[hdrKind])
+		r.Vendor, r.Kind = decoder.Dialect(h[hdrVendor]), decoder.Kind(h[hdrKind])
 		if off, n := le32(h[hdrDedupOff:]), le32(h[hdrDedupLen:]); n > 0 {
-			r.dedup = r.json[off : off+n]
+			r.DedupKey = r.JSON[off : off+n]
 		}
 	case statusError:
 	default:

@@ -8,92 +8,75 @@ import (
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
-// generated is how many mutated payloads the parity test makes; the brief
-// asks for at least 10,000.
-const generated = 12000
-
-// parityPayloads is the parity corpus: every fixture with its own dialect
-// and with Auto, every []byte fuzz corpus entry, and the generated ones.
-func parityPayloads(t testing.TB) []payload {
-	fs := fixtures(t)
-	var ps []payload
-	for _, f := range fs {
-		ps = append(ps, payload{name: f.name + "@" + f.dialect.String(), dialect: f.dialect, body: f.body})
-		if f.dialect != decoder.Auto {
-			ps = append(ps, payload{name: f.name + "@auto", dialect: decoder.Auto, body: f.body})
-		}
-	}
-	ps = append(ps, fuzzCorpus(t)...)
-	return append(ps, generate(fs, generated, 20261123)...)
-}
-
 // TestParity: native == wazero == Node, byte for byte, errors included,
-// and the same Meta.
+// and the same Meta, on the conformance kit's parity corpus (fixtures, fuzz
+// corpus, conformance.Generated() mutations: 12,000 with
+// WXHOOK_LONG_TESTS=1, a few hundred otherwise).
 func TestParity(t *testing.T) {
-	ps := parityPayloads(t)
+	cs := conformance.Parity(t, conformance.Generated())
 	e := sharedEngine(t)
-	var d decoder.Decoder
-	want := make([]result, len(ps))
+	want := make([]conformance.Result, len(cs))
 	bad, rawBad := 0, 0
 	errs := 0
-	for i, p := range ps {
-		want[i] = native(t, &d, p.body, p.dialect)
-		want[i].json = append([]byte(nil), want[i].json...)
-		want[i].dedup = append([]byte(nil), want[i].dedup...)
-		if !want[i].ok {
+	for i, c := range cs {
+		want[i] = conformance.Reference(c)
+		if !want[i].OK {
 			errs++
 		}
 		// The module's own bytes, then what Engine returns (errors
 		// re-read into *decoder.Error and written again).
-		if got := guestResult(t, e, p.body, p.dialect); !got.equal(want[i]) {
-			if rawBad++; rawBad <= 10 {
-				t.Errorf("module bytes != native for %s (body %q):\n wazero %s\n native %s", p.name, trim(p.body), got.json, want[i].json)
-			}
-		} else if got := viaHost(t, e, p.body, p.dialect); !got.equal(want[i]) {
-			if bad++; bad <= 10 {
-				t.Errorf("Engine result != native for %s (body %q):\n wazero %s\n native %s", p.name, trim(p.body), got.json, want[i].json)
-			}
+		if !check(t, "wazero module bytes", c, guestResult(t, e, c.Body, c.Dialect), want[i], &rawBad) {
+			continue
 		}
+		check(t, "wazero Engine", c, viaHost(t, e, c.Body, c.Dialect), want[i], &bad)
 	}
-	t.Logf("%d payloads (%d generated), %d of them errors; mismatches: module bytes %d, Engine results %d", len(ps), generated, errs, rawBad, bad)
+	t.Logf("%d payloads (%d generated), %d of them errors; mismatches: module bytes %d, Engine results %d",
+		len(cs), conformance.Generated(), errs, rawBad, bad)
 
 	t.Run("node", func(t *testing.T) {
-		got := runNode(t, ps, "node")
+		got := runNode(t, cs, "node")
 		bad := 0
-		for i := range ps {
-			if !got[i].equal(want[i]) {
-				if bad++; bad <= 10 {
-					t.Errorf("node != native for %s (body %q):\n node   %s\n native %s", ps[i].name, trim(ps[i].body), got[i].json, want[i].json)
-				}
-			}
+		for i := range cs {
+			check(t, "node", cs[i], got[i], want[i], &bad)
 		}
-		t.Logf("%d payloads through one node process; mismatches: %d", len(ps), bad)
+		t.Logf("%d payloads through one node process; mismatches: %d", len(cs), bad)
 	})
 	t.Run("node-minimal-wasi", func(t *testing.T) {
 		// The edge's shim (minimalWASI) on the fixtures and the first
 		// generated payloads: the WASI layer must not change the output.
-		n := min(len(ps), 2000)
-		got := runNode(t, ps[:n], "minimal")
+		n := min(len(cs), 2000)
+		got := runNode(t, cs[:n], "minimal")
 		for i := range n {
-			if !got[i].equal(want[i]) {
-				t.Fatalf("node (minimal WASI) != native for %s:\n node   %s\n native %s", ps[i].name, got[i].json, want[i].json)
+			if !conformance.Check(t, "node (minimal WASI)", cs[i], got[i], want[i]) {
+				t.FailNow()
 			}
 		}
 	})
 }
 
-func trim(b []byte) []byte {
-	if len(b) > 300 {
-		return b[:300]
+// check is conformance.Check that reports only the first 10 mismatches it
+// counts in *n (the test fails on every one).
+func check(t *testing.T, runtime string, c conformance.Case, got, want conformance.Result, n *int) bool {
+	t.Helper()
+	if got.Equal(want) {
+		return true
 	}
-	return b
+	if *n++; *n <= 10 {
+		conformance.Check(t, runtime, c, got, want)
+	} else {
+		t.Fail()
+	}
+	return false
 }
 
-// runNode streams the payloads through wasm/js/node-runner.mjs and returns
-// its answers in order. It skips the test when node is not installed.
-func runNode(t *testing.T, ps []payload, wasi string) []result {
+// runNode is the Node adapter: it streams the cases through
+// wasm/js/node-runner.mjs (one process, one module instance, the one JS
+// loader wasm/js/wxhook.mjs) and returns its answers in order. It skips the
+// test when node is not installed.
+func runNode(t *testing.T, cs []conformance.Case, wasi string) []conformance.Result {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -116,37 +99,37 @@ func runNode(t *testing.T, ps []payload, wasi string) []result {
 	go func() {
 		w := bufio.NewWriterSize(stdin, 1<<16)
 		var h [5]byte
-		for _, p := range ps {
-			binary.LittleEndian.PutUint32(h[:4], uint32(len(p.body)))
-			h[4] = byte(p.dialect)
+		for _, c := range cs {
+			binary.LittleEndian.PutUint32(h[:4], uint32(len(c.Body)))
+			h[4] = byte(c.Dialect)
 			w.Write(h[:])
-			w.Write(p.body)
+			w.Write(c.Body)
 		}
 		w.Flush()
 		stdin.Close()
 	}()
 	r := bufio.NewReaderSize(stdout, 1<<16)
-	out := make([]result, len(ps))
-	for i := range ps {
+	out := make([]conformance.Result, len(cs))
+	for i := range cs {
 		var h [15]byte
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			cmd.Wait()
-			t.Fatalf("node runner stopped after %d of %d payloads (%v); stderr:\n%s", i, len(ps), err, stderr.String())
+			t.Fatalf("node runner stopped after %d of %d payloads (%v); stderr:\n%s", i, len(cs), err, stderr.String())
 		}
 		n := binary.LittleEndian.Uint32(h[:4]) - 11
 		js := make([]byte, n)
 		if _, err := io.ReadFull(r, js); err != nil {
 			t.Fatalf("node runner: short frame %d: %v", i, err)
 		}
-		res := result{ok: h[4] == 0, json: js}
-		if res.ok {
-			res.vendor, res.kind = decoder.Dialect(h[5]), decoder.Kind(h[6])
+		res := conformance.Result{OK: h[4] == 0, JSON: js}
+		if res.OK {
+			res.Vendor, res.Kind = decoder.Dialect(h[5]), decoder.Kind(h[6])
 			off, dl := binary.LittleEndian.Uint32(h[7:11]), binary.LittleEndian.Uint32(h[11:15])
 			if uint64(off)+uint64(dl) > uint64(n) {
 				t.Fatalf("node runner: dedup key outside output in frame %d", i)
 			}
 			if dl > 0 {
-				res.dedup = js[off : off+dl]
+				res.DedupKey = js[off : off+dl]
 			}
 		}
 		out[i] = res

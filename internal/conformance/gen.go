@@ -1,78 +1,35 @@
-package host
+package conformance
 
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
+	"sort"
 	"strings"
-	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
 )
 
-// payload is one body to decode with one dialect.
-type payload struct {
-	name    string
-	dialect decoder.Dialect
-	body    []byte
-}
-
-// fuzzCorpus returns every []byte value of every entry under
-// testdata/fuzz/*/ (the Go fuzzing corpus format), decoded with every
-// dialect. Entries with no []byte value are skipped.
-func fuzzCorpus(t testing.TB) []payload {
-	t.Helper()
-	paths, _ := filepath.Glob("testdata/fuzz/*/*")
-	var ps []payload
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(string(b), "\n")
-		if len(lines) == 0 || lines[0] != "go test fuzz v1" {
-			continue
-		}
-		for _, l := range lines[1:] {
-			l = strings.TrimSpace(l)
-			if !strings.HasPrefix(l, "[]byte(") || !strings.HasSuffix(l, ")") {
-				continue
-			}
-			s, err := strconv.Unquote(l[len("[]byte(") : len(l)-1])
-			if err != nil {
-				t.Errorf("%s: unreadable []byte value: %v", p, err)
-				continue
-			}
-			rel, _ := filepath.Rel("testdata/fuzz", p)
-			for d := decoder.Auto; d <= decoder.DLL; d++ {
-				ps = append(ps, payload{name: rel + "@" + d.String(), dialect: d, body: []byte(s)})
-			}
-		}
-	}
-	return ps
-}
-
 // generate returns n deterministic mutations of the fixtures: the same seed
-// always gives the same payloads, so a failure is reproducible by name.
-func generate(fs []fixture, n int, seed uint64) []payload {
+// always gives the same payloads, and the first k of n are the payloads of
+// generate(fs, k, seed), so a failure is reproducible by name at any size.
+func generate(fs []Case, n int, seed uint64) []Case {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	ps := make([]payload, 0, n)
-	for i := 0; len(ps) < n; i++ {
+	cs := make([]Case, 0, n)
+	for i := 0; len(cs) < n; i++ {
 		f := fs[r.IntN(len(fs))]
-		body, how := mutate(r, f.body, fs)
-		d := f.dialect
+		body, how := mutate(r, f.Body, fs)
+		d := f.Dialect
 		switch x := r.IntN(20); {
 		case x < 5:
 			d = decoder.Auto
 		case x < 8:
 			d = decoder.Dialect(r.IntN(4))
 		}
-		ps = append(ps, payload{name: "gen#" + strconv.Itoa(i) + ":" + f.name + ":" + how + "@" + d.String(), dialect: d, body: body})
+		cs = append(cs, Case{Name: fmt.Sprintf("gen/%05d", i), Dialect: d, Body: body, From: f.Name + ":" + how})
 	}
-	return ps
+	return cs
 }
 
 // tokens are inserted at random places: JSON syntax, numbers beyond int64
@@ -87,7 +44,7 @@ var tokens = []string{
 }
 
 // mutate applies one or two mutations and names them.
-func mutate(r *rand.Rand, src []byte, fs []fixture) ([]byte, string) {
+func mutate(r *rand.Rand, src []byte, fs []Case) ([]byte, string) {
 	b := append([]byte(nil), src...)
 	var names []string
 	for k := 1 + r.IntN(4)/3; k > 0; k-- { // mostly one mutation: keep many bodies decodable
@@ -98,7 +55,7 @@ func mutate(r *rand.Rand, src []byte, fs []fixture) ([]byte, string) {
 	return b, strings.Join(names, "+")
 }
 
-func mutateOnce(r *rand.Rand, b []byte, fs []fixture) ([]byte, string) {
+func mutateOnce(r *rand.Rand, b []byte, fs []Case) ([]byte, string) {
 	if len(b) == 0 {
 		return []byte(tokens[r.IntN(len(tokens))]), "token"
 	}
@@ -119,7 +76,7 @@ func mutateOnce(r *rand.Rand, b []byte, fs []fixture) ([]byte, string) {
 		t := tokens[r.IntN(len(tokens))]
 		return append(append(append([]byte(nil), b[:i]...), t...), b[i:]...), "insert"
 	case 4:
-		o := fs[r.IntN(len(fs))].body
+		o := fs[r.IntN(len(fs))].Body
 		return append(append([]byte(nil), b[:r.IntN(len(b)+1)]...), o[r.IntN(len(o)+1):]...), "splice"
 	}
 	// Structural mutations on the parsed document.
@@ -180,10 +137,11 @@ func mutateOnce(r *rand.Rand, b []byte, fs []fixture) ([]byte, string) {
 		if !breakXML(r, slots) {
 			how = "key"
 			if m, ok := doc.(map[string]any); ok {
-				for k, v := range m {
+				if ks := sortedKeys(m); len(ks) > 0 {
+					k := ks[r.IntN(len(ks))]
+					v := m[k]
 					delete(m, k)
 					m[k+"_"] = v
-					break
 				}
 			}
 		}
@@ -208,7 +166,7 @@ func collect(get func() any, set func(any), out *[]slot) {
 	*out = append(*out, slot{get, set})
 	switch x := get().(type) {
 	case map[string]any:
-		for k := range x {
+		for _, k := range sortedKeys(x) { // in order: the same seed must give the same slots
 			collect(func() any { return x[k] }, func(v any) { x[k] = v }, out)
 		}
 	case []any:
@@ -264,4 +222,15 @@ func breakXML(r *rand.Rand, slots []slot) bool {
 	}
 	s.set(v)
 	return true
+}
+
+// sortedKeys returns m's keys in order. Go's map order is random; the
+// generator must not depend on it.
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }
