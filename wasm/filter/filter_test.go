@@ -6,71 +6,65 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 	"github.com/wxhook/wxhook/wasm/proxywasm/proxytest"
 )
 
-// fixture is one callback of testdata/callbacks with its directory's dialect.
-type fixture struct {
-	Name    string
-	Dialect decoder.Dialect
-	Body    []byte
-}
-
-func fixtures(t testing.TB) []fixture {
-	t.Helper()
-	files, err := filepath.Glob("testdata/callbacks/*/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	sort.Strings(files)
-	var out []fixture
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Base(filepath.Dir(f))
-		d, _ := decoder.ParseDialect(dir) // "invalid" → Auto
-		out = append(out, fixture{Name: dir + "/" + strings.TrimSuffix(filepath.Base(f), ".json"), Dialect: d, Body: b})
-	}
-	return out
-}
-
-// reference is the native decoder's answer for a body.
+// reference is the native decoder's answer for a body (the conformance
+// kit's Result), with the event's chat, which Result does not carry, and the
+// error code.
 type reference struct {
-	ok       bool
-	json     []byte // canonical event JSON, or canonical error JSON
-	vendor   string
-	kind     string
-	chat     string
-	dedupKey string
-	code     string
+	conformance.Result
+	chat string
+	code string
 }
 
 func referenceOf(body []byte, d decoder.Dialect) reference {
-	var dec decoder.Decoder
-	js, meta, err := dec.AppendDecode(nil, body, d)
-	if err != nil {
-		var e *decoder.Error
-		if !errors.As(err, &e) {
+	r := reference{Result: conformance.Reference(conformance.Case{Body: body, Dialect: d})}
+	if !r.OK {
+		e, err := decoder.ParseErrorJSON(r.JSON)
+		if err != nil {
 			panic(err)
 		}
-		return reference{json: e.AppendJSON(nil), code: string(e.Code)}
+		r.code = string(e.Code)
+		return r
 	}
+	var dec decoder.Decoder
 	var ev decoder.Event
 	if err := dec.Decode(body, d, &ev); err != nil {
 		panic(err)
 	}
-	return reference{ok: true, json: js, vendor: meta.Vendor.String(), kind: meta.Kind.String(),
-		chat: ev.Chat.String(), dedupKey: string(meta.DedupKey)}
+	r.chat = ev.Chat.String()
+	return r
+}
+
+// result is the conformance kit's Result for what the filter did with a
+// request: the 400's canonical error JSON, or the body passed on with the
+// annotations it published.
+func result(t testing.TB, s *proxytest.Stream) conformance.Result {
+	t.Helper()
+	if r := s.LocalReply; r != nil {
+		if r.Status != 400 {
+			t.Fatalf("local reply %d %s", r.Status, r.Body)
+		}
+		return conformance.Result{JSON: r.Body}
+	}
+	vendor, ok1 := decoder.ParseDialect(s.FilterState["wasm.wxhook.vendor"])
+	kind, ok2 := decoder.ParseKind(s.FilterState["wasm.wxhook.kind"])
+	if !ok1 || !ok2 || vendor == decoder.Auto {
+		t.Fatalf("annotations %v", s.FilterState)
+	}
+	var key []byte
+	if k := s.FilterState["wasm.wxhook.dedup_key"]; k != "" {
+		key = []byte(k)
+	}
+	return conformance.Result{OK: true, JSON: s.Upstream.Body, Vendor: vendor, Kind: kind, DedupKey: key}
 }
 
 // routesFor is a configuration acting on /hook/<dialect> with that dialect.
@@ -94,13 +88,13 @@ func chunks(b []byte, n int) [][]byte {
 // decoder's answer for its body.
 func checkResult(t *testing.T, mode string, s *proxytest.Stream, body []byte, want reference) {
 	t.Helper()
-	if !want.ok {
+	if !want.OK {
 		r := s.LocalReply
 		if r == nil {
 			t.Fatalf("undecodable body (%s) was passed on: %s", want.code, s.Upstream.Body)
 		}
-		if r.Status != 400 || !bytes.Equal(r.Body, want.json) {
-			t.Fatalf("local reply %d %s\nwant 400 %s", r.Status, r.Body, want.json)
+		if r.Status != 400 || !bytes.Equal(r.Body, want.JSON) {
+			t.Fatalf("local reply %d %s\nwant 400 %s", r.Status, r.Body, want.JSON)
 		}
 		if !reflect.DeepEqual(r.Headers, [][2]string{{"content-type", "application/json"}}) {
 			t.Fatalf("local reply headers %v", r.Headers)
@@ -118,23 +112,25 @@ func checkResult(t *testing.T, mode string, s *proxytest.Stream, body []byte, wa
 	}
 	wantBody := body
 	if mode == "normalize" {
-		wantBody = want.json
+		wantBody = want.JSON
 	}
 	if !bytes.Equal(s.Upstream.Body, wantBody) {
 		t.Fatalf("upstream body\n%s\nwant\n%s", s.Upstream.Body, wantBody)
 	}
-	for k, v := range map[string]string{"vendor": want.vendor, "kind": want.kind, "chat": want.chat, "dedup_key": want.dedupKey} {
+	for k, v := range map[string]string{"vendor": want.Vendor.String(), "kind": want.Kind.String(), "chat": want.chat, "dedup_key": string(want.DedupKey)} {
 		if got, ok := s.FilterState["wasm.wxhook."+k]; !ok || got != v {
 			t.Fatalf("property wxhook.%s = %q (set %v), want %q", k, got, ok, v)
 		}
 	}
 }
 
-// TestConformance runs every fixture through the compiled filter in both
-// modes, with the body in one chunk and in three, and compares with the
-// native decoder: the normalized body is its canonical JSON byte for byte,
+// TestConformance is this runtime's adapter on the conformance kit: every
+// fixture (with its dialect) through the compiled filter in both modes, with
+// the body in one chunk and in three, then the parity corpus (fixtures with
+// auto-detection, the fuzz corpus, generated mutations) in normalize mode.
+// The normalized body is the native decoder's canonical JSON byte for byte,
 // the annotations are its Meta (and the event's chat), errors are its
-// canonical error JSON in a 400.
+// canonical error JSON in a 400; annotate mode passes the body unchanged.
 func TestConformance(t *testing.T) {
 	vm := newHost(t, proxytest.Options{})
 	plugins := map[string]*proxytest.Plugin{}
@@ -143,30 +139,52 @@ func TestConformance(t *testing.T) {
 			plugins[mode+d.String()] = startPlugin(t, vm, configFor(mode, d, ""))
 		}
 	}
-	n := 0
-	for _, f := range fixtures(t) {
-		want := referenceOf(f.Body, f.Dialect)
+	run := func(c conformance.Case, mode string, pieces int) bool {
+		t.Helper()
+		s := plugins[mode+c.Dialect.String()].NewStream()
+		if err := s.Send(post("/hook/"+c.Dialect.String()), chunks(c.Body, pieces)...); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		checkClean(t, vm)
+		want := referenceOf(c.Body, c.Dialect)
+		if want.OK && s.FilterState["wasm.wxhook.chat"] != want.chat {
+			t.Errorf("%s: chat %q, want %q", c.Name, s.FilterState["wasm.wxhook.chat"], want.chat)
+		}
+		if want.OK && mode == "normalize" {
+			if _, ok := s.Upstream.Header("content-length"); ok {
+				t.Errorf("%s: content-length left in place although the body changes", c.Name)
+			}
+		}
+		if want.OK && mode == "annotate" {
+			want.JSON = c.Body // the body passes unchanged
+		}
+		return conformance.Check(t, "proxy-wasm filter ("+mode+", "+strconv.Itoa(pieces)+" chunks)", c, result(t, s), want.Result)
+	}
+	fails := 0
+	fs := conformance.Fixtures(t)
+	for _, c := range fs {
 		for _, mode := range []string{"normalize", "annotate"} {
 			for _, pieces := range []int{1, 3} {
-				t.Run(fmt.Sprintf("%s/%s/%d", f.Name, mode, pieces), func(t *testing.T) {
-					s := plugins[mode+f.Dialect.String()].NewStream()
-					if err := s.Send(post("/hook/"+f.Dialect.String()), chunks(f.Body, pieces)...); err != nil {
-						t.Fatal(err)
-					}
-					checkClean(t, vm)
-					checkResult(t, mode, s, f.Body, want)
-					if mode == "normalize" && want.ok {
-						if _, ok := s.Upstream.Header("content-length"); ok {
-							t.Fatal("content-length left in place although the body changes")
-						}
-					}
-				})
-				n++
+				if !run(c, mode, pieces) {
+					fails++
+				}
 			}
 		}
 	}
-	if n < 4*90 {
-		t.Fatalf("only %d cases", n)
+	parity := conformance.Parity(t, conformance.Generated())
+	for _, c := range parity {
+		if len(c.Body) > defaultMaxBody {
+			continue
+		}
+		if !run(c, "normalize", 2) {
+			fails++
+		}
+		if fails > 10 {
+			t.Fatal("too many differences")
+		}
+	}
+	if len(fs) < 90 || len(parity) < len(fs) {
+		t.Fatalf("only %d fixtures, %d parity cases", len(fs), len(parity))
 	}
 }
 
@@ -377,8 +395,8 @@ func TestHoldHeaders(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkResult(t, mode, s, body, want)
-		wantHeaders := map[string]string{"x-wxhook-vendor": want.vendor, "x-wxhook-kind": want.kind,
-			"x-wxhook-chat": want.chat, "x-wxhook-dedup-key": want.dedupKey, "content-type": "application/json",
+		wantHeaders := map[string]string{"x-wxhook-vendor": want.Vendor.String(), "x-wxhook-kind": want.Kind.String(),
+			"x-wxhook-chat": want.chat, "x-wxhook-dedup-key": string(want.DedupKey), "content-type": "application/json",
 			"content-length": strconv.Itoa(len(s.Upstream.Body))}
 		for k, v := range wantHeaders {
 			if got, _ := s.Upstream.Header(k); got != v {

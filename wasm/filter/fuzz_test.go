@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 	"github.com/wxhook/wxhook/wasm/proxywasm/proxytest"
 )
 
@@ -83,15 +83,7 @@ func FuzzBody(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkClean(t, fuzzHost.vm)
-		want := referenceOf(body, decoder.Auto)
-		if want.ok {
-			if s.LocalReply != nil || !bytes.Equal(s.Upstream.Body, want.json) {
-				t.Fatalf("body %q: reply %+v upstream %s, want %s", body, s.LocalReply, s.Upstream.Body, want.json)
-			}
-			return
-		}
-		if s.LocalReply == nil || s.LocalReply.Status != 400 || !bytes.Equal(s.LocalReply.Body, want.json) {
-			t.Fatalf("body %q: reply %+v, want 400 %s", body, s.LocalReply, want.json)
-		}
+		c := conformance.Case{Name: "fuzz", Dialect: decoder.Auto, Body: body}
+		conformance.Check(t, "proxy-wasm filter", c, result(t, s), conformance.Reference(c))
 	})
 }
