@@ -33,6 +33,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// wazero's compiled code, kept between runs like Go's build cache
+	// (keyed by the module's hash and wazero's version).
+	if c, err := os.UserCacheDir(); err == nil {
+		if err := proxytest.UseCacheDir(filepath.Join(c, "wxhook-proxytest")); err != nil {
+			fmt.Fprintln(os.Stderr, "proxytest cache:", err)
+		}
+	}
 	os.Exit(m.Run())
 }
 

@@ -80,6 +80,18 @@ const ABIVersionExport = "proxy_abi_version_0_2_1"
 // compiled once is not compiled again for another set of Options.
 var cache = wazero.NewCompilationCache()
 
+// UseCacheDir keeps compiled code in dir as well, so that test binaries run
+// one after another do not compile the same module again (it takes seconds
+// for a Go module). Call it before Compile.
+func UseCacheDir(dir string) error {
+	c, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		return err
+	}
+	cache = c
+	return nil
+}
+
 // Module is a compiled and checked filter module.
 type Module struct {
 	rt       wazero.Runtime
