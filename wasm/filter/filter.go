@@ -50,6 +50,9 @@ func (p *plugin) Configure(b []byte) error {
 		return err
 	}
 	p.cfg = c
+	// The body, the header values and the configuration come through the
+	// arena: size it now for the largest body.
+	proxywasm.Reserve(c.maxBody + 64<<10)
 	return nil
 }
 

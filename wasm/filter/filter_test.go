@@ -572,3 +572,31 @@ func TestReadmeConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeBody: a body near max_body (1 MiB by default) arriving in 64 KiB
+// chunks is decoded and replaced like a small one; the arena reserved at
+// configuration serves it.
+func TestLargeBody(t *testing.T) {
+	small, err := os.ReadFile("testdata/callbacks/eyun/seed_text_private.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Replace(small, []byte("这是一条文本内容"), bytes.Repeat([]byte("长"), (defaultMaxBody-len(small))/3), 1)
+	if len(body) > defaultMaxBody || len(body) < defaultMaxBody-100 {
+		t.Fatalf("body of %d bytes", len(body))
+	}
+	want := referenceOf(body, decoder.Auto)
+	if !want.OK {
+		t.Fatalf("the large body does not decode: %s", want.JSON)
+	}
+	vm := newHost(t, proxytest.Options{BufferLimit: defaultMaxBody})
+	p := startPlugin(t, vm, `{"mode":"normalize"}`)
+	for i := 0; i < 3; i++ {
+		s := p.NewStream()
+		if err := s.Send(post("/hook"), chunks(body, len(body)/(64<<10)+1)...); err != nil {
+			t.Fatal(err)
+		}
+		checkResult(t, "normalize", s, body, want)
+	}
+	checkClean(t, vm)
+}

@@ -6,6 +6,17 @@ import "unsafe"
 // (nil for StatusOK). Byte slices returned live in the arena: valid until the
 // current callback returns.
 
+// Reserve makes the allocator's arena hold at least n bytes, so that the
+// host's first request for that much memory (a body of n bytes) is served
+// without allocating inside proxy_on_memory_allocate, where Envoy allows
+// almost no host calls. Call it from Plugin.Configure.
+func Reserve(n int) {
+	if n > len(mem.buf) && n <= maxAlloc {
+		mem.buf = make([]byte, alignUp(n))
+		mem.used = 0
+	}
+}
+
 // LogString logs s at level (proxy_log). Logging failures are ignored: there
 // is nowhere else to report them.
 func LogString(level LogLevel, s string) {
