@@ -12,8 +12,8 @@ import (
 	"github.com/wxhook/wxhook/wasm/proxywasm/proxytest"
 )
 
-// FuzzConfig: parseConfig never panics, and what it accepts is valid.
-func FuzzConfig(f *testing.F) {
+// FuzzFilterConfig: parseConfig never panics, and what it accepts is valid.
+func FuzzFilterConfig(f *testing.F) {
 	for _, s := range []string{`{"mode":"normalize"}`,
 		`{"mode":"annotate","dialect":"dll","max_body":16777216,"on_error":"pass","hold_headers":true,"paths":[{"prefix":"/a/","dialect":"eyun"},{"path":"/b"}]}`,
 		`{"mode":"annotate","paths":[{"path":"/a","prefix":"/b"}]}`, `{"mode":"x"}`, `[]`, ``} {
@@ -45,10 +45,10 @@ var fuzzHost struct {
 	p  *proxytest.Plugin
 }
 
-// FuzzBody sends arbitrary bodies, cut at an arbitrary point, through the
+// FuzzFilterBody sends arbitrary bodies, cut at an arbitrary point, through the
 // compiled filter: the VM never fails, and the result is the native
 // decoder's (normalized JSON or the canonical error in a 400).
-func FuzzBody(f *testing.F) {
+func FuzzFilterBody(f *testing.F) {
 	files, _ := filepath.Glob("testdata/callbacks/*/*.json")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
