@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wxhook/wxhook/wasm/proxywasm/proxytest"
@@ -45,9 +46,12 @@ func TestMain(m *testing.M) {
 
 // buildFilter runs the same command as build.sh's build_filter (the Go
 // build cache makes repeated runs cheap).
-func buildFilter(out string) error {
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-pgo=off",
-		"-ldflags=-s -w -buildid=", "-o", out, ".")
+func buildFilter(out string, tags ...string) error {
+	args := []string{"build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-pgo=off", "-ldflags=-s -w -buildid="}
+	if len(tags) > 0 {
+		args = append(args, "-tags="+strings.Join(tags, ","))
+	}
+	cmd := exec.Command("go", append(args, "-o", out, ".")...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=wasip1", "GOARCH=wasm", "GOWASM=satconv,signext", "GOFLAGS=")
 	cmd.Stderr = os.Stderr
 	return cmd.Run()

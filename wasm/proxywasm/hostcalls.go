@@ -2,6 +2,12 @@ package proxywasm
 
 import "unsafe"
 
+// retPtr and retSize receive the address and size the host writes back.
+// Locals passed by address to a //go:wasmimport function are moved to the
+// heap; these package variables are not, and a wasm instance runs one call
+// at a time.
+var retPtr, retSize uint32
+
 // The host functions, wrapped. Each returns the host's Status as an error
 // (nil for StatusOK). Byte slices returned live in the arena: valid until the
 // current callback returns.
@@ -26,12 +32,11 @@ func LogString(level LogLevel, s string) {
 // GetBuffer returns up to max bytes of buffer t from start
 // (proxy_get_buffer_bytes). The host shortens the answer at the buffer's end.
 func GetBuffer(t BufferType, start, max int) ([]byte, error) {
-	var p, n uint32
-	st := Status(rawGetBufferBytes(uint32(t), uint32(start), uint32(max), unsafe.Pointer(&p), unsafe.Pointer(&n)))
+	st := Status(rawGetBufferBytes(uint32(t), uint32(start), uint32(max), unsafe.Pointer(&retPtr), unsafe.Pointer(&retSize)))
 	if st != StatusOK {
 		return nil, st
 	}
-	b, ok := mem.slice(p, n)
+	b, ok := mem.slice(retPtr, retSize)
 	if !ok {
 		return nil, StatusInvalidMemoryAccess
 	}
@@ -49,8 +54,7 @@ func ReplaceRequestBody(b []byte, size int) error {
 // false when the request has none (proxy_get_header_map_value). Envoy
 // answers StatusBadArgument once the headers have been passed on.
 func RequestHeader(name string) ([]byte, bool, error) {
-	var p, n uint32
-	st := Status(rawGetHeaderMapValue(uint32(RequestHeaders), strPtr(name), uint32(len(name)), unsafe.Pointer(&p), unsafe.Pointer(&n)))
+	st := Status(rawGetHeaderMapValue(uint32(RequestHeaders), strPtr(name), uint32(len(name)), unsafe.Pointer(&retPtr), unsafe.Pointer(&retSize)))
 	switch st {
 	case StatusOK:
 	case StatusNotFound:
@@ -58,7 +62,7 @@ func RequestHeader(name string) ([]byte, bool, error) {
 	default:
 		return nil, false, st
 	}
-	b, ok := mem.slice(p, n)
+	b, ok := mem.slice(retPtr, retSize)
 	if !ok {
 		return nil, false, StatusInvalidMemoryAccess
 	}
@@ -103,12 +107,12 @@ func SetProperty(path, value string) error {
 // CallForeignFunction calls a function the host registered by name
 // (proxy_call_foreign_function), e.g. Envoy's "clear_route_cache".
 func CallForeignFunction(name string, args []byte) ([]byte, error) {
-	var p, n uint32
-	st := Status(rawCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), unsafe.Pointer(&p), unsafe.Pointer(&n)))
+	retPtr, retSize = 0, 0
+	st := Status(rawCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), unsafe.Pointer(&retPtr), unsafe.Pointer(&retSize)))
 	if st != StatusOK {
 		return nil, st
 	}
-	b, ok := mem.slice(p, n)
+	b, ok := mem.slice(retPtr, retSize)
 	if !ok {
 		return nil, StatusInvalidMemoryAccess
 	}

@@ -184,6 +184,16 @@ func (vm *VM) call(name string, args ...uint64) (uint64, error) {
 
 var errMissing = errors.New("export not present")
 
+// CallExport calls an export that is not part of the ABI (a debugging hook
+// of a test build) and returns its first result.
+func (vm *VM) CallExport(name string, args ...uint64) (uint64, error) {
+	r, err := vm.call(name, args...)
+	if err == errMissing {
+		return 0, fmt.Errorf("proxytest: the module exports no %s", name)
+	}
+	return r, err
+}
+
 // alloc asks the module for n bytes (proxy_on_memory_allocate) with the
 // host calls restricted as Envoy restricts them, and returns the address.
 func (vm *VM) alloc(n uint32) (uint32, bool) {
