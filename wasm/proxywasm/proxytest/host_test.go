@@ -246,3 +246,64 @@ func TestPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvoyBufferAndHeaderRules checks the host's versions of two Envoy
+// rules a filter depends on: proxy_set_buffer_bytes on the request body is
+// prepend (0,0), replace (0, >= length) or append (start >= length), and
+// nothing else; request headers are reachable until on_request_headers
+// returns Continue, and BAD_ARGUMENT afterwards.
+func TestEnvoyBufferAndHeaderRules(t *testing.T) {
+	ctx := context.Background()
+	m, err := Compile(ctx, buildModule(nil, base()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	vm, err := m.NewVM(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := vm.StartPlugin(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.NewStream()
+	vm.mem.Write(100, []byte("XY"))
+	for _, c := range []struct {
+		start, size uint32
+		want        uint64
+		body        string
+	}{
+		{0, 0, stOK, "XYbody"},    // prepend
+		{0, 4, stOK, "XY"},        // replace all (size >= length)
+		{0, 99, stOK, "XY"},       // replace all
+		{4, 0, stOK, "bodyXY"},    // append
+		{1, 2, stBadArgument, ""}, // replace inside: Envoy refuses
+		{0, 3, stBadArgument, ""}, // replace a prefix: refused
+	} {
+		body := []byte("body")
+		s.inBody, s.bodyRef = true, &body
+		vm.curStream = s
+		got := vm.setBuffer(0, c.start, c.size, 100, 2)
+		if got != c.want || (c.want == stOK && string(body) != c.body) {
+			t.Errorf("set_buffer_bytes(start %d, size %d) = %d, body %q; want %d, %q", c.start, c.size, got, body, c.want, c.body)
+		}
+	}
+	s.inBody, s.bodyRef = false, nil
+	if got := vm.setBuffer(0, 0, 0, 100, 2); got != stBadArgument {
+		t.Errorf("set_buffer_bytes outside a body callback = %d", got)
+	}
+	s.headers, s.headersAvail = [][2]string{{":path", "/"}}, true
+	if _, st := vm.headerMap(0); st != stOK {
+		t.Errorf("headers while held: %d", st)
+	}
+	s.headersAvail = false // on_request_headers returned Continue
+	if _, st := vm.headerMap(0); st != stBadArgument {
+		t.Errorf("headers after Continue: %d, want BAD_ARGUMENT", st)
+	}
+	vm.curStream = nil
+	s.headersAvail = true
+	if _, st := vm.headerMap(0); st != stBadArgument {
+		t.Errorf("request headers from a root context: %d", st)
+	}
+}
