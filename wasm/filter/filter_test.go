@@ -374,6 +374,22 @@ func TestPassInvalid(t *testing.T) {
 		t.Fatalf("state %v", s.FilterState)
 	}
 	checkClean(t, vm)
+
+	// With the headers held, the mark is also a header, and the original
+	// length stays right because the body did not change.
+	vm2 := newHost(t, proxytest.Options{AllowOnHeadersStopIteration: true})
+	p2 := startPlugin(t, vm2, `{"mode":"normalize","on_error":"pass","hold_headers":true}`)
+	s = p2.NewStream()
+	if err := s.Send(post("/hook", [2]string{"content-length", "10"}), body); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := s.Upstream.Header("x-wxhook-error"); e != "unknown_dialect" || !bytes.Equal(s.Upstream.Body, body) {
+		t.Fatalf("headers %v body %q", s.Upstream.Headers, s.Upstream.Body)
+	}
+	if cl, _ := s.Upstream.Header("content-length"); cl != "10" {
+		t.Fatalf("content-length %q", cl)
+	}
+	checkClean(t, vm2)
 }
 
 // TestHoldHeaders: with hold_headers, Envoy >= 1.35 and
