@@ -13,8 +13,8 @@ type Meta struct {
 	Vendor Dialect
 	Kind   Kind
 	// DedupKey aliases the buffer returned by AppendDecode: it is valid as
-	// long as that buffer is. Dedup keys use only [A-Za-z0-9@._:*+-], so they
-	// appear verbatim inside the canonical JSON.
+	// long as that buffer is. Dedup keys use only [A-Za-z0-9@._:*+%-], so
+	// they appear verbatim inside the canonical JSON.
 	DedupKey []byte
 }
 

@@ -1,51 +1,87 @@
 package decoder
 
-// Dedup keys are "<vendor>:<parts joined by ':'>" when every part is made of
-// key-safe bytes, and "<vendor>:h:<16 hex digits>" (FNV-1a 64 of the parts)
-// otherwise or when there is no id at all. Key-safe bytes need no JSON
-// escaping, are valid in Redis keys, NATS message ids and HTTP headers, and
-// keep keys readable in the common case.
-
+// Dedup keys come in two forms (docs/SCHEMA.md, "Dedup keys"):
+//
+//   - readable: "<vendor>" then ":<part>" for each part, every part escaped:
+//     a byte outside [A-Za-z0-9@._*+-] (':' and '%' included) is written
+//     "%XX", two upper-case hex digits, as in a URL, and a part that is
+//     exactly "h" is written "%68";
+//   - hashed: "<vendor>:h:<16 hex digits>", FNV-1a 64 of the parts, used
+//     when the readable key would be longer than maxReadableKey bytes and
+//     for events without an id.
+//
+// Why escaping: parts are vendor ids, and ids may contain ':' (WeCom room
+// ids are "R:…"). Joined as they were, ("a:b", "c") and ("a", "b:c") gave
+// one key, and the second event was dropped as a duplicate of the first.
+// Escaped, a part never contains ':', so a key splits back into its parts,
+// and the number of parts is fixed per dialect and form: two different
+// events never share a readable key. "h" is escaped so that a readable key
+// never starts like the hashed form. Ids made only of the bytes above, the
+// common case, keep their old readable key.
+//
+// Every byte of a key is in [A-Za-z0-9@._:*+%-]: no JSON escaping (the key
+// appears verbatim inside the canonical JSON, see Meta and wasm/ABI.md), and
+// valid in Redis keys, NATS message ids and HTTP header values.
 const maxReadableKey = 160
 
-// keySafe[c] reports whether byte c may appear in a readable key. A table,
-// not a chain of comparisons: this loop runs over every id byte of every
-// message, and in the WebAssembly build a table lookup is much cheaper.
-var keySafe = func() (t [256]bool) {
+// keyPlain[c] reports whether byte c is written as it is inside a readable
+// key's part. A table, not a chain of comparisons: this loop runs over every
+// id byte of every message, and in the WebAssembly build a table lookup is
+// much cheaper.
+var keyPlain = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
 		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '@' || c == '.' || c == '_' || c == ':' || c == '-' || c == '*' || c == '+'
+			c == '@' || c == '.' || c == '_' || c == '-' || c == '*' || c == '+'
 	}
 	return t
 }()
 
-// dedupKey builds the key into the arena.
+const hexUpper = "0123456789ABCDEF"
+
+// dedupKey builds the key into the arena: readable if it fits in
+// maxReadableKey bytes, hashed otherwise.
 func (d *Decoder) dedupKey(vendor string, parts ...string) string {
-	readable := len(vendor)
+	n := len(vendor)
 	for _, p := range parts {
-		readable += 1 + len(p)
-		for i := 0; i < len(p); i++ {
-			if !keySafe[p[i]] {
-				readable = maxReadableKey + 1
-				break
-			}
-		}
+		n += 1 + escapedLen(p)
+	}
+	if n > maxReadableKey {
+		return d.hashKey(vendor, parts...)
 	}
 	start := len(d.arena)
 	d.arena = append(d.arena, vendor...)
-	if readable <= maxReadableKey {
-		for _, p := range parts {
-			d.arena = append(d.arena, ':')
-			d.arena = append(d.arena, p...)
+	for _, p := range parts {
+		d.arena = append(d.arena, ':')
+		if p == "h" {
+			d.arena = append(d.arena, "%68"...)
+			continue
 		}
-	} else {
-		d.arena = append(d.arena, ":h:"...)
-		d.arena = appendHash(d.arena, parts)
+		for i := 0; i < len(p); i++ {
+			if c := p[i]; keyPlain[c] {
+				d.arena = append(d.arena, c)
+			} else {
+				d.arena = append(d.arena, '%', hexUpper[c>>4], hexUpper[c&0xf])
+			}
+		}
 	}
 	return bytesToString(d.arena[start:len(d.arena):len(d.arena)])
 }
 
-// hashKey builds "<vendor>:h:<hash of parts>" for events without an id.
+// escapedLen is the length of p once escaped inside a readable key.
+func escapedLen(p string) int {
+	if p == "h" {
+		return 3
+	}
+	n := len(p)
+	for i := 0; i < len(p); i++ {
+		if !keyPlain[p[i]] {
+			n += 2
+		}
+	}
+	return n
+}
+
+// hashKey builds "<vendor>:h:<hash of parts>".
 func (d *Decoder) hashKey(vendor string, parts ...string) string {
 	start := len(d.arena)
 	d.arena = append(d.arena, vendor...)
@@ -54,6 +90,14 @@ func (d *Decoder) hashKey(vendor string, parts ...string) string {
 	return bytesToString(d.arena[start:len(d.arena):len(d.arena)])
 }
 
+// appendHash appends FNV-1a 64 of the parts, as 16 lower-case hex digits.
+//
+// The hashed bytes are each part followed by a 0 byte, with the bytes 0 and
+// 1 inside a part hashed as the pairs 1 2 and 1 1: no part's bytes then
+// contain a 0, so the 0 bytes mark where the parts end and different parts
+// always hash different byte strings ("a\x00", "b" and "a", "\x00b" used
+// to be the same). Parts without those two bytes, all real ids and texts,
+// hash exactly as they did before this escaping existed.
 func appendHash(dst []byte, parts []string) []byte {
 	const (
 		offset64 = 14695981039346656037
@@ -62,10 +106,16 @@ func appendHash(dst []byte, parts []string) []byte {
 	h := uint64(offset64)
 	for _, p := range parts {
 		for i := 0; i < len(p); i++ {
-			h ^= uint64(p[i])
+			c := p[i]
+			if c <= 1 {
+				h ^= 1
+				h *= prime64
+				c = 2 - c // 0 -> 2, 1 -> 1
+			}
+			h ^= uint64(c)
 			h *= prime64
 		}
-		h ^= 0 // a separator, so ("ab","c") and ("a","bc") differ
+		h ^= 0 // the end of the part
 		h *= prime64
 	}
 	const hexdig = "0123456789abcdef"

@@ -115,6 +115,8 @@ type Thumb struct {
 	Width  int64  `json:"width,omitempty"`
 	Height int64  `json:"height,omitempty"`
 	Data   string `json:"data,omitempty"` // inline base64 thumbnail (eyun "img")
+	// CDNType is the CDN a thumbnail is fetched from (dll 20009 cdnType).
+	CDNType int64 `json:"cdn_type,omitempty"`
 }
 
 // IsDefined reports whether any field is set.
@@ -126,7 +128,8 @@ func (t *Thumb) IsDefined() bool {
 		t.Size != 0 ||
 		t.Width != 0 ||
 		t.Height != 0 ||
-		len(t.Data) != 0
+		len(t.Data) != 0 ||
+		t.CDNType != 0
 }
 
 // Location is a shared map position.
@@ -212,6 +215,10 @@ type Card struct {
 	City     string `json:"city,omitempty"`
 	Sign     string `json:"sign,omitempty"`
 	Ticket   string `json:"ticket,omitempty"`
+	// CorpID and CorpName name the card's organisation (dll 20008 corpId,
+	// corpName: "微信" for a WeChat user, a company for a WeCom user).
+	CorpID   int64  `json:"corp_id,omitempty"`
+	CorpName string `json:"corp_name,omitempty"`
 }
 
 // IsDefined reports whether any field is set.
@@ -224,7 +231,9 @@ func (c *Card) IsDefined() bool {
 		len(c.Province) != 0 ||
 		len(c.City) != 0 ||
 		len(c.Sign) != 0 ||
-		len(c.Ticket) != 0
+		len(c.Ticket) != 0 ||
+		c.CorpID != 0 ||
+		len(c.CorpName) != 0
 }
 
 // Quote is the message a reply quotes (appmsg type 57). The reply's own text
@@ -486,6 +495,17 @@ type DLLFields struct {
 	MessageSource  int64  `json:"message_source"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	IsPC           int64  `json:"is_pc"`
+	// Per-event fields with no canonical home: 20002 quoteAppInfo (the
+	// quoted message's appInfo), 20006 type and sourceType, 20008 source,
+	// 10001 device, phone and country, 10002 fromType.
+	QuoteAppInfo string `json:"quote_app_info,omitempty"`
+	Type         int64  `json:"type,omitempty"`
+	SourceType   int64  `json:"source_type,omitempty"`
+	Source       string `json:"source,omitempty"`
+	Device       string `json:"device,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	Country      string `json:"country,omitempty"`
+	FromType     string `json:"from_type,omitempty"`
 }
 
 // IsDefined reports whether any field is set.
@@ -501,7 +521,15 @@ func (d *DLLFields) IsDefined() bool {
 		d.MessageType != 0 ||
 		d.MessageSource != 0 ||
 		len(d.ConversationID) != 0 ||
-		d.IsPC != 0
+		d.IsPC != 0 ||
+		len(d.QuoteAppInfo) != 0 ||
+		d.Type != 0 ||
+		d.SourceType != 0 ||
+		len(d.Source) != 0 ||
+		len(d.Device) != 0 ||
+		len(d.Phone) != 0 ||
+		len(d.Country) != 0 ||
+		len(d.FromType) != 0
 }
 
 // Problem explains, inside an Event, what could not be understood.

@@ -391,6 +391,12 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder2(in *jlexer.Lexer, out *
 			} else {
 				out.Data = string(in.String())
 			}
+		case "cdn_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CDNType = int64(in.Int64())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -480,6 +486,16 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out *jwriter.Writer, in
 			out.RawString(prefix)
 		}
 		out.String(string(in.Data))
+	}
+	if in.CDNType != 0 {
+		const prefix string = ",\"cdn_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.CDNType))
 	}
 	out.RawByte('}')
 }
@@ -3299,6 +3315,54 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out 
 			} else {
 				out.IsPC = int64(in.Int64())
 			}
+		case "quote_app_info":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.QuoteAppInfo = string(in.String())
+			}
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = int64(in.Int64())
+			}
+		case "source_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SourceType = int64(in.Int64())
+			}
+		case "source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Source = string(in.String())
+			}
+		case "device":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Device = string(in.String())
+			}
+		case "phone":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Phone = string(in.String())
+			}
+		case "country":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Country = string(in.String())
+			}
+		case "from_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.FromType = string(in.String())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -3418,6 +3482,46 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, i
 		const prefix string = ",\"is_pc\":"
 		out.RawString(prefix)
 		out.Int64(int64(in.IsPC))
+	}
+	if in.QuoteAppInfo != "" {
+		const prefix string = ",\"quote_app_info\":"
+		out.RawString(prefix)
+		out.String(string(in.QuoteAppInfo))
+	}
+	if in.Type != 0 {
+		const prefix string = ",\"type\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Type))
+	}
+	if in.SourceType != 0 {
+		const prefix string = ",\"source_type\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.SourceType))
+	}
+	if in.Source != "" {
+		const prefix string = ",\"source\":"
+		out.RawString(prefix)
+		out.String(string(in.Source))
+	}
+	if in.Device != "" {
+		const prefix string = ",\"device\":"
+		out.RawString(prefix)
+		out.String(string(in.Device))
+	}
+	if in.Phone != "" {
+		const prefix string = ",\"phone\":"
+		out.RawString(prefix)
+		out.String(string(in.Phone))
+	}
+	if in.Country != "" {
+		const prefix string = ",\"country\":"
+		out.RawString(prefix)
+		out.String(string(in.Country))
+	}
+	if in.FromType != "" {
+		const prefix string = ",\"from_type\":"
+		out.RawString(prefix)
+		out.String(string(in.FromType))
 	}
 	out.RawByte('}')
 }
@@ -3613,6 +3717,18 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out 
 			} else {
 				out.Ticket = string(in.String())
 			}
+		case "corp_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CorpID = int64(in.Int64())
+			}
+		case "corp_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CorpName = string(in.String())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -3712,6 +3828,26 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, i
 			out.RawString(prefix)
 		}
 		out.String(string(in.Ticket))
+	}
+	if in.CorpID != 0 {
+		const prefix string = ",\"corp_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.CorpID))
+	}
+	if in.CorpName != "" {
+		const prefix string = ",\"corp_name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.CorpName))
 	}
 	out.RawByte('}')
 }

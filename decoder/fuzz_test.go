@@ -51,9 +51,12 @@ func FuzzDecode(f *testing.F) {
 		if len(meta.DedupKey) == 0 || meta.Vendor == decoder.Auto {
 			t.Fatalf("meta = %+v", meta)
 		}
-		for _, c := range meta.DedupKey {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || bytes.IndexByte([]byte("@._:-*+"), c) >= 0) {
+		for i, c := range meta.DedupKey {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || bytes.IndexByte([]byte("@._:-*+%"), c) >= 0) {
 				t.Fatalf("dedup key %q has %q", meta.DedupKey, c)
+			}
+			if c == '%' && !(i+2 < len(meta.DedupKey) && isUpperHex(meta.DedupKey[i+1]) && isUpperHex(meta.DedupKey[i+2])) {
+				t.Fatalf("dedup key %q: %% at %d is not an escape", meta.DedupKey, i)
 			}
 		}
 		if dialect != decoder.Auto && meta.Vendor != dialect {
@@ -73,3 +76,5 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func isUpperHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }

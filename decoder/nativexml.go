@@ -41,8 +41,8 @@ const (
 )
 
 // nativeContent decodes WeChat-native message content into ev. Used by the
-// eyun dialect (data.content) and by the dll dialect for events that forward
-// native XML in data.content (name card 20008, mini program 20009).
+// eyun dialect (data.content). (The dll dialect sends its name cards and mini
+// programs as structured fields, not XML: see dll.go.)
 //
 // msgType is WeChat's native type (0 when the vendor sent none: then the kind
 // the envelope implies, or the XML itself, decides). On entry ev.Kind is the

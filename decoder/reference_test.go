@@ -810,6 +810,21 @@ type refDLLBody struct {
 	Data        json.RawMessage `json:"data"`
 }
 
+type refDLLCDN struct {
+	AESKey         string `json:"aes_key"`
+	AuthKey        string `json:"auth_key"`
+	FileID         string `json:"file_id"`
+	FileName       string `json:"file_name"`
+	PreviewImgSize int64  `json:"preview_img_size"`
+	PreviewImgURL  string `json:"preview_img_url"`
+	Height         int64  `json:"height"`
+	Width          int64  `json:"width"`
+	MD5            string `json:"md5"`
+	Size           int64  `json:"size"`
+	URL            string `json:"url"`
+	VoiceTime      int64  `json:"voice_time"`
+}
+
 type refDLLData struct {
 	InstanceID string `json:"instanceId"`
 	RobotID    string `json:"robotId"`
@@ -818,35 +833,61 @@ type refDLLData struct {
 	ServerID   refStr `json:"serverId"`
 	AppInfo    string `json:"appInfo"`
 	// MessageType is the vendor's message type code.
-	MessageType int64 `json:"messageType"`
-	CDNData     struct {
-		AESKey         string `json:"aes_key"`
-		AuthKey        string `json:"auth_key"`
-		FileName       string `json:"file_name"`
-		PreviewImgSize int64  `json:"preview_img_size"`
-		PreviewImgURL  string `json:"preview_img_url"`
-		Height         int64  `json:"height"`
-		Width          int64  `json:"width"`
-		MD5            string `json:"md5"`
-		Size           int64  `json:"size"`
-		URL            string `json:"url"`
-	} `json:"cdnData"`
-	CDNType        int64    `json:"cdnType"`
-	Height         int64    `json:"height"`
-	Width          int64    `json:"width"`
-	Duration       int64    `json:"duration"`
-	MessageSource  int64    `json:"messageSource"`
-	ConversationID string   `json:"conversationId"`
-	FromWxID       string   `json:"fromWxId"`
-	ToWxID         string   `json:"toWxId"`
-	FromNickName   string   `json:"fromNickName"`
-	IsPC           int64    `json:"isPc"`
-	Content        string   `json:"content"`
-	AtList         []string `json:"atList"`
-	RevokeServerID refStr   `json:"revokeServerId"`
-	WxID           string   `json:"wxId"`
-	NickName       string   `json:"nickName"`
-	Avatar         string   `json:"avatar"`
+	MessageType    int64     `json:"messageType"`
+	CDNData        refDLLCDN `json:"cdnData"`
+	CDNType        int64     `json:"cdnType"`
+	Height         int64     `json:"height"`
+	Width          int64     `json:"width"`
+	Duration       int64     `json:"duration"`
+	MessageSource  int64     `json:"messageSource"`
+	ConversationID string    `json:"conversationId"`
+	FromWxID       string    `json:"fromWxId"`
+	ToWxID         string    `json:"toWxId"`
+	FromNickName   string    `json:"fromNickName"`
+	IsPC           int64     `json:"isPc"`
+	// 20002 / 10002
+	Message      string   `json:"message"`
+	AtWxIDList   []string `json:"atWxIdList"`
+	QuoteAppInfo string   `json:"quoteAppInfo"`
+	QuoteMessage string   `json:"quoteMessage"`
+	// 20006
+	Type       int64  `json:"type"`
+	SourceType int64  `json:"sourceType"`
+	URL        string `json:"url"`
+	// 20008, 10001
+	UserID    string `json:"userId"`
+	Nickname  string `json:"nickname"`
+	AvatarURL string `json:"avatarUrl"`
+	CorpID    int64  `json:"corpId"`
+	CorpName  string `json:"corpName"`
+	Source    string `json:"source"`
+	// 20009
+	AppID       string `json:"appId"`
+	AppName     string `json:"appName"`
+	AppIcon     string `json:"appIcon"`
+	PagePath    string `json:"pagePath"`
+	Title       string `json:"title"`
+	Username    string `json:"username"`
+	ThumbWidth  int64  `json:"thumbWidth"`
+	ThumbHeight int64  `json:"thumbHeight"`
+	// 20012
+	C2CCDNData refDLLCDN `json:"c2cCdnData"`
+	// 20014
+	TextContent string `json:"textContent"`
+	// 20015
+	MessageServerID refStr `json:"messageServerId"`
+	OpUserID        string `json:"opUserId"`
+	RoomID          refStr `json:"roomId"`
+	// 10001
+	WxNum    string `json:"wxNum"`
+	Device   string `json:"device"`
+	Phone    string `json:"phone"`
+	Country  string `json:"country"`
+	Province string `json:"province"`
+	// 10002
+	TimeStamp refStr `json:"timeStamp"`
+	MessageID refStr `json:"messageId"`
+	FromType  string `json:"fromType"`
 }
 
 func refDLL(src []byte, ev *Event) error {
@@ -871,10 +912,6 @@ func refDLL(src []byte, ev *Event) error {
 		SendTime: refMillis(x.SendTime.int()), LocalID: string(x.LocalID), ServerID: string(x.ServerID),
 		AppInfo: x.AppInfo, MessageType: x.MessageType, MessageSource: x.MessageSource,
 		ConversationID: x.ConversationID, IsPC: x.IsPC}
-	ev.Time = refMillis(body.Time.int())
-	if ev.Time == 0 {
-		ev.Time = ev.DLL.SendTime
-	}
 	ev.Account = x.RobotID
 	ev.From, ev.To, ev.FromName = x.FromWxID, x.ToWxID, x.FromNickName
 	ev.Self = x.MessageSource == 1
@@ -882,7 +919,19 @@ func refDLL(src []byte, ev *Event) error {
 	if ev.ID == "" {
 		ev.ID = refRealID(string(x.LocalID))
 	}
-	content := x.Content
+	if code == "10002" {
+		if ev.ID == "" {
+			ev.ID = refRealID(string(x.MessageID))
+		}
+		if ev.DLL.SendTime == 0 {
+			ev.DLL.SendTime = refMillis(x.TimeStamp.int())
+		}
+		ev.DLL.FromType = x.FromType
+	}
+	ev.Time = refMillis(body.Time.int())
+	if ev.Time == 0 {
+		ev.Time = ev.DLL.SendTime
+	}
 	for _, id := range []string{x.ConversationID, ev.From, ev.To} {
 		if strings.HasSuffix(id, "@chatroom") && len(id) > len("@chatroom") {
 			ev.Room = id
@@ -892,23 +941,11 @@ func refDLL(src []byte, ev *Event) error {
 	ev.Chat = ChatPrivate
 	if ev.Room != "" {
 		ev.Chat = ChatGroup
-		if sender, rest, ok := refSplitSender(content); ok {
-			content = rest
-			if ev.From == ev.Room {
-				ev.From = sender
-			}
-		}
-	}
-	if ev.ID != "" {
-		ev.DedupKey = refDedupKey("dll", x.RobotID, ev.ID)
-	} else {
-		ev.DedupKey = refHashKey("dll", x.RobotID, code, string(body.Data))
 	}
 
-	media := func() {
-		c := &x.CDNData
-		ev.Media = Media{URL: c.URL, AESKey: c.AESKey, AuthKey: c.AuthKey, FileName: c.FileName, MD5: c.MD5,
-			Size: c.Size, CDNType: x.CDNType, Duration: x.Duration * 1000, Width: x.Width, Height: x.Height}
+	media := func(c *refDLLCDN) {
+		ev.Media = Media{URL: c.URL, FileID: c.FileID, AESKey: c.AESKey, AuthKey: c.AuthKey, FileName: c.FileName,
+			MD5: c.MD5, Size: c.Size, CDNType: x.CDNType, Duration: x.Duration * 1000, Width: x.Width, Height: x.Height}
 		if c.PreviewImgURL != "" || c.PreviewImgSize != 0 {
 			ev.Media.Thumb = Thumb{URL: c.PreviewImgURL, Size: c.PreviewImgSize, Width: c.Width, Height: c.Height}
 		} else if ev.Media.Width == 0 && ev.Media.Height == 0 {
@@ -917,36 +954,75 @@ func refDLL(src []byte, ev *Event) error {
 	}
 	switch code {
 	case "20002", "10002":
-		ev.Kind, ev.Text = KindText, content
-		ev.Mentions = append(ev.Mentions, x.AtList...)
+		ev.Kind, ev.Text = KindText, x.Message
+		if ev.Room != "" && ev.From == ev.Room {
+			if sender, rest, ok := refSplitSender(ev.Text); ok {
+				ev.From, ev.Text = sender, rest
+			}
+		}
+		ev.Mentions = append(ev.Mentions, x.AtWxIDList...)
+		ev.DLL.QuoteAppInfo = x.QuoteAppInfo
+		if x.QuoteMessage != "" {
+			ev.Kind = KindQuote
+			ev.Quote = Quote{Text: x.QuoteMessage}
+		}
 	case "20004":
 		ev.Kind = KindVideo
-		media()
+		media(&x.CDNData)
+	case "20005":
+		ev.Kind = KindFile
+		media(&x.CDNData)
 	case "20006":
 		ev.Kind = KindEmoji
-		media()
+		media(&x.CDNData)
+		if x.URL != "" {
+			ev.Media.URL = x.URL
+		}
+		ev.DLL.Type, ev.DLL.SourceType = x.Type, x.SourceType
 	case "20012":
 		ev.Kind = KindVoice
-		media()
+		media(&x.C2CCDNData)
+		if ev.Media.Duration == 0 {
+			ev.Media.Duration = x.C2CCDNData.VoiceTime * 1000
+		}
 	case "20008":
-		refNative(ev, 42, content)
+		ev.Kind = KindContactCard
+		ev.Card = Card{UserID: x.UserID, Nickname: x.Nickname, Avatar: x.AvatarURL, CorpID: x.CorpID, CorpName: x.CorpName}
+		ev.DLL.Source = x.Source
 	case "20009":
-		refNative(ev, 49, content)
+		ev.Kind = KindMiniProgram
+		c := &x.CDNData
+		ev.MiniProgram = MiniProgram{AppID: x.AppID, UserName: x.Username, DisplayName: x.AppName, IconURL: x.AppIcon,
+			PagePath: x.PagePath, Title: x.Title, Thumb: Thumb{URL: c.URL, FileID: c.FileID, AESKey: c.AESKey,
+				MD5: c.MD5, Size: c.Size, Width: x.ThumbWidth, Height: x.ThumbHeight, CDNType: x.CDNType}}
 	case "20015":
 		ev.Kind = KindRecall
-		ev.Recall = Recall{ID: string(x.RevokeServerID), Text: content, Session: x.ConversationID}
+		ev.Recall = Recall{ID: refRealID(string(x.MessageServerID))}
+		if x.OpUserID != "" {
+			ev.From = x.OpUserID
+		}
+		if room := refRealID(string(x.RoomID)); room != "" {
+			ev.Room, ev.Chat, ev.Recall.Session = room, ChatGroup, room
+		}
 	case "20019":
 		ev.Kind, ev.Chat = KindFriendDeleted, ChatNone
 		ev.Card = Card{UserID: ev.From, Nickname: ev.FromName}
 	case "10001":
 		ev.Kind, ev.Chat = KindLogin, ChatNone
-		ev.Card = Card{UserID: x.WxID, Nickname: x.NickName, Avatar: x.Avatar}
-		if x.WxID != "" {
-			ev.Account = x.WxID
-		}
+		ev.Card = Card{UserID: x.RobotID, Alias: x.WxNum, Nickname: x.Nickname, Avatar: x.AvatarURL, Province: x.Province}
+		ev.DLL.Country, ev.DLL.Device, ev.DLL.Phone = x.Country, x.Device, x.Phone
+	case "20014":
+		ev.Kind, ev.Content = KindUnknown, x.TextContent
+		ev.Problem = Problem{Field: "event",
+			Detail: "dll event 20014 (text with images: textContent, emotionList, imageList) is not modelled"}
 	default:
-		ev.Kind, ev.Content = KindUnknown, content
+		ev.Kind = KindUnknown
 		ev.Problem = Problem{Field: "event", Detail: "dll event " + strconv.Quote(code) + " is not modelled"}
+	}
+	if ev.ID != "" {
+		ev.DedupKey = refDedupKey("dll", x.RobotID, code, ev.ID)
+	} else {
+		ev.DedupKey = refHashKey("dll", x.RobotID, code, string(body.Data))
 	}
 	return nil
 }
@@ -1076,22 +1152,39 @@ func refMillis(n int64) int64 {
 	return n
 }
 
-// refDedupKey is "<vendor>:<parts…>" when the parts are key-safe and short,
-// the hashed form otherwise (the canonical schema's rule).
+// refDedupKey is "<vendor>:<escaped parts…>" when that is at most 160 bytes,
+// the hashed form otherwise (the canonical schema's rule): in a part, a byte
+// outside [A-Za-z0-9@._*+-] becomes %XX and a part "h" becomes %68.
 func refDedupKey(vendor string, parts ...string) string {
-	key := vendor + ":" + strings.Join(parts, ":")
-	if len(key) > 160 || strings.IndexFunc(strings.Join(parts, ""), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@._:-*+", r))
-	}) >= 0 {
+	key := vendor
+	for _, p := range parts {
+		key += ":"
+		if p == "h" {
+			key += "%68"
+			continue
+		}
+		for _, c := range []byte(p) {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("@._-*+", c) >= 0 {
+				key += string(rune(c))
+			} else {
+				key += fmt.Sprintf("%%%02X", c)
+			}
+		}
+	}
+	if len(key) > 160 {
 		return refHashKey(vendor, parts...)
 	}
 	return key
 }
 
-// refHashKey is "<vendor>:h:<FNV-1a 64 of the parts, each followed by a 0 byte>".
+// refHashKey is "<vendor>:h:<FNV-1a 64 of the parts, each followed by a 0
+// byte>", a 0 or 1 byte inside a part hashed as 1 2 or 1 1.
 func refHashKey(vendor string, parts ...string) string {
 	h := fnv.New64a()
 	for _, p := range parts {
+		if strings.ContainsAny(p, "\x00\x01") {
+			p = strings.NewReplacer("\x01", "\x01\x01", "\x00", "\x01\x02").Replace(p)
+		}
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
@@ -1284,7 +1377,7 @@ func refLargeText(d Dialect, text string) []byte {
 	}
 	return []byte(`{"event":"20002","description":"文本消息事件","time":1726828400045,"data":{` +
 		`"instanceId":"97554f7c82a1439c86df3143ef4975c5","robotId":"1832041745276633088","sendTime":1726828400012,` +
-		`"localId":"7053704521966022977","serverId":"3384756190384756118","messageType":1,"content":` + string(q) +
+		`"localId":"7053704521966022977","serverId":"3384756190384756118","messageType":1,"message":` + string(q) +
 		`,"messageSource":0,"conversationId":"wxid_9k2mx81lq0ce22","fromWxId":"wxid_9k2mx81lq0ce22",` +
 		`"toWxId":"wxid_h3v7t1q8c2zj12","fromNickName":"李娜","isPc":0}}`)
 }

@@ -130,8 +130,10 @@ type eyunData struct {
 	AddContactScene val `json:"addContactScene"`
 }
 
-// dllData is the dll vendor's "data" object, the union over its event codes.
+// dllData is the dll vendor's "data" object, the union over its event codes
+// as the vendor documents them (testdata/SOURCES.md cites each page).
 type dllData struct {
+	// shared by the message events (20002 … 20014; the video page, seed D)
 	InstanceID     val    `json:"instanceId"`
 	RobotID        val    `json:"robotId"`
 	SendTime       val    `json:"sendTime"`
@@ -150,18 +152,59 @@ type dllData struct {
 	ToWxID         val    `json:"toWxId"`
 	FromNickName   val    `json:"fromNickName"`
 	IsPC           val    `json:"isPc"`
-	Content        val    `json:"content"`
-	AtList         val    `json:"atList"`
-	RevokeServerID val    `json:"revokeServerId"`
-	WxID           val    `json:"wxId"`
-	NickName       val    `json:"nickName"`
-	Avatar         val    `json:"avatar"`
+	// 20002 text (and 10002)
+	Message      val `json:"message"`
+	AtWxIDList   val `json:"atWxIdList"`
+	QuoteAppInfo val `json:"quoteAppInfo"`
+	QuoteMessage val `json:"quoteMessage"`
+	// 20006 emoji
+	Type       val `json:"type"`
+	SourceType val `json:"sourceType"`
+	URL        val `json:"url"`
+	// 20008 name card (nickname and avatarUrl also 10001)
+	UserID    val `json:"userId"`
+	Nickname  val `json:"nickname"`
+	AvatarURL val `json:"avatarUrl"`
+	CorpID    val `json:"corpId"`
+	CorpName  val `json:"corpName"`
+	Source    val `json:"source"`
+	// 20009 mini program
+	AppID       val `json:"appId"`
+	AppName     val `json:"appName"`
+	AppIcon     val `json:"appIcon"`
+	PagePath    val `json:"pagePath"`
+	Title       val `json:"title"`
+	Username    val `json:"username"`
+	ThumbWidth  val `json:"thumbWidth"`
+	ThumbHeight val `json:"thumbHeight"`
+	// 20012 voice
+	C2CCDNData dllCDN `json:"c2cCdnData"`
+	// 20014 text with images
+	TextContent val `json:"textContent"`
+	EmotionList val `json:"emotionList"`
+	ImageList   val `json:"imageList"`
+	// 20015 recall
+	MessageServerID val `json:"messageServerId"`
+	OpUserID        val `json:"opUserId"`
+	RoomID          val `json:"roomId"`
+	// 10001 login
+	WxNum    val `json:"wxNum"`
+	Device   val `json:"device"`
+	Phone    val `json:"phone"`
+	Country  val `json:"country"`
+	Province val `json:"province"`
+	// 10002 private message (older event)
+	TimeStamp val `json:"timeStamp"`
+	MessageID val `json:"messageId"`
+	FromType  val `json:"fromType"`
 }
 
-// dllCDN is the dll vendor's cdnData object (media of every media event).
+// dllCDN is the dll vendor's cdnData object (media of every media event) and
+// the c2cCdnData object of voice (20012).
 type dllCDN struct {
 	AESKey         val `json:"aes_key"`
 	AuthKey        val `json:"auth_key"`
+	FileID         val `json:"file_id"`
 	FileName       val `json:"file_name"`
 	PreviewImgSize val `json:"preview_img_size"`
 	PreviewImgURL  val `json:"preview_img_url"`
@@ -170,4 +213,5 @@ type dllCDN struct {
 	MD5            val `json:"md5"`
 	Size           val `json:"size"`
 	URL            val `json:"url"`
+	VoiceTime      val `json:"voice_time"`
 }

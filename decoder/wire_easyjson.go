@@ -1428,41 +1428,221 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *
 			} else {
 				(out.IsPC).UnmarshalEasyJSON(in)
 			}
-		case "content":
+		case "message":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.Content).UnmarshalEasyJSON(in)
+				(out.Message).UnmarshalEasyJSON(in)
 			}
-		case "atList":
+		case "atWxIdList":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.AtList).UnmarshalEasyJSON(in)
+				(out.AtWxIDList).UnmarshalEasyJSON(in)
 			}
-		case "revokeServerId":
+		case "quoteAppInfo":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.RevokeServerID).UnmarshalEasyJSON(in)
+				(out.QuoteAppInfo).UnmarshalEasyJSON(in)
 			}
-		case "wxId":
+		case "quoteMessage":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.WxID).UnmarshalEasyJSON(in)
+				(out.QuoteMessage).UnmarshalEasyJSON(in)
 			}
-		case "nickName":
+		case "type":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.NickName).UnmarshalEasyJSON(in)
+				(out.Type).UnmarshalEasyJSON(in)
 			}
-		case "avatar":
+		case "sourceType":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.Avatar).UnmarshalEasyJSON(in)
+				(out.SourceType).UnmarshalEasyJSON(in)
+			}
+		case "url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.URL).UnmarshalEasyJSON(in)
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.UserID).UnmarshalEasyJSON(in)
+			}
+		case "nickname":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Nickname).UnmarshalEasyJSON(in)
+			}
+		case "avatarUrl":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.AvatarURL).UnmarshalEasyJSON(in)
+			}
+		case "corpId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.CorpID).UnmarshalEasyJSON(in)
+			}
+		case "corpName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.CorpName).UnmarshalEasyJSON(in)
+			}
+		case "source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Source).UnmarshalEasyJSON(in)
+			}
+		case "appId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.AppID).UnmarshalEasyJSON(in)
+			}
+		case "appName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.AppName).UnmarshalEasyJSON(in)
+			}
+		case "appIcon":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.AppIcon).UnmarshalEasyJSON(in)
+			}
+		case "pagePath":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.PagePath).UnmarshalEasyJSON(in)
+			}
+		case "title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Title).UnmarshalEasyJSON(in)
+			}
+		case "username":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Username).UnmarshalEasyJSON(in)
+			}
+		case "thumbWidth":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ThumbWidth).UnmarshalEasyJSON(in)
+			}
+		case "thumbHeight":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ThumbHeight).UnmarshalEasyJSON(in)
+			}
+		case "c2cCdnData":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.C2CCDNData).UnmarshalEasyJSON(in)
+			}
+		case "textContent":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.TextContent).UnmarshalEasyJSON(in)
+			}
+		case "emotionList":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.EmotionList).UnmarshalEasyJSON(in)
+			}
+		case "imageList":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ImageList).UnmarshalEasyJSON(in)
+			}
+		case "messageServerId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.MessageServerID).UnmarshalEasyJSON(in)
+			}
+		case "opUserId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.OpUserID).UnmarshalEasyJSON(in)
+			}
+		case "roomId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.RoomID).UnmarshalEasyJSON(in)
+			}
+		case "wxNum":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.WxNum).UnmarshalEasyJSON(in)
+			}
+		case "device":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Device).UnmarshalEasyJSON(in)
+			}
+		case "phone":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Phone).UnmarshalEasyJSON(in)
+			}
+		case "country":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Country).UnmarshalEasyJSON(in)
+			}
+		case "province":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Province).UnmarshalEasyJSON(in)
+			}
+		case "timeStamp":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.TimeStamp).UnmarshalEasyJSON(in)
+			}
+		case "messageId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.MessageID).UnmarshalEasyJSON(in)
+			}
+		case "fromType":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.FromType).UnmarshalEasyJSON(in)
 			}
 		default:
 			in.SkipRecursive()
@@ -1569,34 +1749,184 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in
 		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.IsPC)
 	}
 	{
-		const prefix string = ",\"content\":"
+		const prefix string = ",\"message\":"
 		out.RawString(prefix)
-		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Content)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Message)
 	}
 	{
-		const prefix string = ",\"atList\":"
+		const prefix string = ",\"atWxIdList\":"
 		out.RawString(prefix)
-		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AtList)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AtWxIDList)
 	}
 	{
-		const prefix string = ",\"revokeServerId\":"
+		const prefix string = ",\"quoteAppInfo\":"
 		out.RawString(prefix)
-		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.RevokeServerID)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.QuoteAppInfo)
 	}
 	{
-		const prefix string = ",\"wxId\":"
+		const prefix string = ",\"quoteMessage\":"
 		out.RawString(prefix)
-		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.WxID)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.QuoteMessage)
 	}
 	{
-		const prefix string = ",\"nickName\":"
+		const prefix string = ",\"type\":"
 		out.RawString(prefix)
-		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.NickName)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Type)
 	}
 	{
-		const prefix string = ",\"avatar\":"
+		const prefix string = ",\"sourceType\":"
 		out.RawString(prefix)
-		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Avatar)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.SourceType)
+	}
+	{
+		const prefix string = ",\"url\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.URL)
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.UserID)
+	}
+	{
+		const prefix string = ",\"nickname\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Nickname)
+	}
+	{
+		const prefix string = ",\"avatarUrl\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AvatarURL)
+	}
+	{
+		const prefix string = ",\"corpId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.CorpID)
+	}
+	{
+		const prefix string = ",\"corpName\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.CorpName)
+	}
+	{
+		const prefix string = ",\"source\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Source)
+	}
+	{
+		const prefix string = ",\"appId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AppID)
+	}
+	{
+		const prefix string = ",\"appName\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AppName)
+	}
+	{
+		const prefix string = ",\"appIcon\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AppIcon)
+	}
+	{
+		const prefix string = ",\"pagePath\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.PagePath)
+	}
+	{
+		const prefix string = ",\"title\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Title)
+	}
+	{
+		const prefix string = ",\"username\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Username)
+	}
+	{
+		const prefix string = ",\"thumbWidth\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ThumbWidth)
+	}
+	{
+		const prefix string = ",\"thumbHeight\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ThumbHeight)
+	}
+	{
+		const prefix string = ",\"c2cCdnData\":"
+		out.RawString(prefix)
+		(in.C2CCDNData).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"textContent\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.TextContent)
+	}
+	{
+		const prefix string = ",\"emotionList\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.EmotionList)
+	}
+	{
+		const prefix string = ",\"imageList\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ImageList)
+	}
+	{
+		const prefix string = ",\"messageServerId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.MessageServerID)
+	}
+	{
+		const prefix string = ",\"opUserId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.OpUserID)
+	}
+	{
+		const prefix string = ",\"roomId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.RoomID)
+	}
+	{
+		const prefix string = ",\"wxNum\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.WxNum)
+	}
+	{
+		const prefix string = ",\"device\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Device)
+	}
+	{
+		const prefix string = ",\"phone\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Phone)
+	}
+	{
+		const prefix string = ",\"country\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Country)
+	}
+	{
+		const prefix string = ",\"province\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Province)
+	}
+	{
+		const prefix string = ",\"timeStamp\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.TimeStamp)
+	}
+	{
+		const prefix string = ",\"messageId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.MessageID)
+	}
+	{
+		const prefix string = ",\"fromType\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.FromType)
 	}
 	out.RawByte('}')
 }
@@ -1635,6 +1965,12 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 				in.Skip()
 			} else {
 				(out.AuthKey).UnmarshalEasyJSON(in)
+			}
+		case "file_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.FileID).UnmarshalEasyJSON(in)
 			}
 		case "file_name":
 			if in.IsNull() {
@@ -1684,6 +2020,12 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 			} else {
 				(out.URL).UnmarshalEasyJSON(in)
 			}
+		case "voice_time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.VoiceTime).UnmarshalEasyJSON(in)
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -1707,6 +2049,11 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in
 		const prefix string = ",\"auth_key\":"
 		out.RawString(prefix)
 		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AuthKey)
+	}
+	{
+		const prefix string = ",\"file_id\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.FileID)
 	}
 	{
 		const prefix string = ",\"file_name\":"
@@ -1747,6 +2094,11 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in
 		const prefix string = ",\"url\":"
 		out.RawString(prefix)
 		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.URL)
+	}
+	{
+		const prefix string = ",\"voice_time\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.VoiceTime)
 	}
 	out.RawByte('}')
 }

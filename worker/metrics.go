@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/worker/sink"
 )
 
 // Reject codes of the worker itself, next to the decoder's codes. They are
@@ -19,13 +20,14 @@ const (
 	codeMethod       decoder.Code = "method_not_allowed"  // not POST (405)
 	codeNotFound     decoder.Code = "not_found"           // unknown route (404)
 	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
+	codeOverloaded   decoder.Code = "overloaded"          // in-flight body budget exhausted (503)
 )
 
 var allCodes = []decoder.Code{
 	decoder.CodeEmpty, decoder.CodeNotJSON, decoder.CodeUnknownDialect, decoder.CodeWrongDialect,
 	decoder.CodeMissingField, decoder.CodeBadField, decoder.CodeBadContent, decoder.CodeTooLarge,
 	decoder.CodeInternal, codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
-	codeUnavailable, codeMethod, codeNotFound, codeReadFailed,
+	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge, codeOverloaded,
 }
 
 var dialects = []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL}
@@ -59,7 +61,7 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 		Name: "wxhook_rejects_total", Help: "Callbacks not accepted, by error code.",
 	}, []string{"code"})
 	m.dedupErrs = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wxhook_dedup_errors_total", Help: "Dedup store failures (the event was delivered without de-duplication).",
+		Name: "wxhook_dedup_errors_total", Help: "Dedup store failures (a failed reserve refuses the callback with 503; a failed commit is retried).",
 	})
 	m.dlDropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wxhook_dead_letter_dropped_total", Help: "Rejected bodies not kept because the dead-letter file is at its size cap or failed.",
@@ -80,6 +82,16 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 	}
 	for _, d := range dialects {
 		m.received[d] = received.WithLabelValues(d.String())
+		if d == decoder.Auto {
+			// A decoded event always has its vendor: no vendor="auto"
+			// series. The counters exist (unexported) only so that the
+			// request path needs no check.
+			m.duplicates[d] = prometheus.NewCounter(prometheus.CounterOpts{Name: "unexported"})
+			for k := range m.decoded[d] {
+				m.decoded[d][k] = m.duplicates[d]
+			}
+			continue
+		}
 		m.duplicates[d] = dups.WithLabelValues(d.String())
 		for k := decoder.KindUnknown; k <= decoder.KindOffline; k++ {
 			// Resolving every series up front exports zeros for all

@@ -1,10 +1,15 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
@@ -85,5 +90,42 @@ func TestJetStreamSinkEndToEnd(t *testing.T) {
 	m, _ := st.GetMsg(ctx, 1)
 	if string(m.Data) != canonical(t, body, decoder.DLL) || m.Subject != "wxhook.events.dll.text" {
 		t.Fatalf("stored %s %s", m.Subject, m.Data)
+	}
+}
+
+// TestJetStreamEventOverMaxPayload: an event larger than the NATS server's
+// max_payload is answered 422 sink_too_large (not 503, which the vendor
+// would retry forever) and dead-lettered with its body for a replay once
+// the limit is raised; its dedup key is freed, so that replay is delivered.
+// An event that fits still gets 200.
+func TestJetStreamEventOverMaxPayload(t *testing.T) {
+	srv := testsrv.NATSWith(t, testsrv.FreePort(t), filepath.Join(t.TempDir(), "js"), func(o *server.Options) { o.MaxPayload = 1024 })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	js, err := jetstream.Open(ctx, srv.ClientURL(), jetstream.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, js)
+	big := fixture(t, "eyun", "xml_appmsg_unmodelled") // 1.6 KB canonical
+	for i := range 2 {
+		a := e.post(t, "/hook/eyun", big, "X-Wxhook-Secret", secret)
+		if a.status != sink.StatusTooLarge || errCode(t, a) != sink.CodeTooLarge || !strings.Contains(a.body, "max_payload of 1024") {
+			t.Fatalf("post %d of an event over max_payload: %d %q, want 422 %s", i, a.status, a.body, sink.CodeTooLarge)
+		}
+	}
+	if a := e.post(t, "/hook/eyun", fixture(t, "eyun", "seed_text_private"), "X-Wxhook-Secret", secret); a.status != 200 {
+		t.Fatalf("event under max_payload: %d %q", a.status, a.body)
+	}
+	if v := metricValue(t, e, `wxhook_rejects_total{code="sink_too_large"}`); v != "2" {
+		t.Fatalf("rejects{sink_too_large} = %q, want 2", v)
+	}
+	e.stop()
+	b, err := os.ReadFile(filepath.Join(e.dir, "deadletter.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte(`"status":422,"error":{"code":"sink_too_large"`)); n != 2 || bytes.Count(b, []byte("\n")) != 2 {
+		t.Fatalf("dead letters: want the 2 refused posts with their bodies:\n%s", b)
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,8 +57,177 @@ func TestParseServeEnvAndFlags(t *testing.T) {
 		t.Fatal("bad WXHOOK_INSECURE accepted")
 	}
 	c, err = parseServe([]string{"--insecure"}, func(string) string { return "" }, io.Discard)
-	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 || c.wasmDispatch < 1 {
+	if err != nil || c.addr != "127.0.0.1:8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 || c.wasmDispatch < 1 {
 		t.Fatalf("defaults: %+v %v", c, err)
+	}
+}
+
+// TestServeMaxBodyAboveDecoderLimit: --max-body above decoder.MaxInput is
+// refused at start-up with a one-line error naming the limit (a body
+// between the two could only be answered 413 after being read in full).
+func TestServeMaxBodyAboveDecoderLimit(t *testing.T) {
+	for _, args := range [][]string{{"--insecure", "--max-body", "17MiB"}, {"--insecure", "--max-body", "16777217"}} {
+		var stderr strings.Builder
+		_, err := parseServe(args, func(string) string { return "" }, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "16777216") || strings.Contains(err.Error(), "\n") || stderr.Len() != 0 {
+			t.Fatalf("%v accepted or unclear: %v (stderr %q)", args, err, stderr.String())
+		}
+	}
+	if _, err := parseServe(nil, func(k string) string {
+		return map[string]string{"WXHOOK_INSECURE": "true", "WXHOOK_MAX_BODY": "1GiB"}[k]
+	}, io.Discard); err == nil {
+		t.Fatal("WXHOOK_MAX_BODY=1GiB accepted")
+	}
+	if c, err := parseServe([]string{"--insecure", "--max-body", "16MiB"}, func(string) string { return "" }, io.Discard); err != nil || c.maxBody != decoder.MaxInput {
+		t.Fatalf("--max-body 16MiB: %v", err)
+	}
+}
+
+// TestServeRefusesSecretWithInsecure: --insecure turns the secret check
+// off, so a secret next to it (a leftover WXHOOK_INSECURE=true) is refused
+// at start-up, naming where each came from.
+func TestServeRefusesSecretWithInsecure(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		env   map[string]string
+		names []string
+	}{
+		{[]string{"--secret", "x", "--insecure"}, nil, []string{"--secret", "--insecure"}},
+		{[]string{"--secret", "x"}, map[string]string{"WXHOOK_INSECURE": "true"}, []string{"--secret", "WXHOOK_INSECURE"}},
+		{[]string{"--insecure"}, map[string]string{"WXHOOK_SECRET": "x"}, []string{"WXHOOK_SECRET", "--insecure"}},
+		{nil, map[string]string{"WXHOOK_SECRET": "x", "WXHOOK_INSECURE": "1"}, []string{"WXHOOK_SECRET", "WXHOOK_INSECURE"}},
+	} {
+		_, err := parseServe(c.args, func(k string) string { return c.env[k] }, io.Discard)
+		if err == nil {
+			t.Errorf("%v %v: accepted", c.args, c.env)
+			continue
+		}
+		for _, n := range c.names {
+			if !strings.Contains(err.Error(), n) {
+				t.Errorf("%v %v: %q does not name %s", c.args, c.env, err, n)
+			}
+		}
+	}
+	// --insecure=false next to a secret is fine.
+	if _, err := parseServe([]string{"--secret", "x", "--insecure=false"}, func(string) string { return "" }, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseServe([]string{"--secret", "Eyun"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("a vendor name accepted as the secret")
+	}
+}
+
+// TestInsecureListensOnLoopback: without a secret the default address is
+// 127.0.0.1 only; an explicit --addr (or WXHOOK_ADDR) is taken as given.
+func TestInsecureListensOnLoopback(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--insecure"}, nil, "127.0.0.1:8080"},
+		{nil, map[string]string{"WXHOOK_INSECURE": "true"}, "127.0.0.1:8080"},
+		{[]string{"--insecure", "--addr", ":9000"}, nil, ":9000"},
+		{[]string{"--insecure"}, map[string]string{"WXHOOK_ADDR": "0.0.0.0:8080"}, "0.0.0.0:8080"},
+		{[]string{"--secret", "x"}, nil, ":8080"},
+	} {
+		getenv := none
+		if c.env != nil {
+			getenv = func(k string) string { return c.env[k] }
+		}
+		cfg, err := parseServe(c.args, getenv, io.Discard)
+		if err != nil || cfg.addr != c.want {
+			t.Errorf("%v %v: addr %q, %v; want %q", c.args, c.env, cfg.addr, err, c.want)
+		}
+	}
+}
+
+// TestCommandMessages: usage errors are one line plus where the help is;
+// "wxhook help serve" is serve's help; a bad boolean in the environment
+// names the values allowed.
+func TestCommandMessages(t *testing.T) {
+	call := func(args ...string) (int, string, string) {
+		var o, e bytes.Buffer
+		code := dispatch(args, strings.NewReader(""), &o, &e)
+		return code, o.String(), e.String()
+	}
+	for _, args := range [][]string{
+		{"serve", "--max-body", "lots"},
+		{"serve", "--no-such-flag"},
+		{"serve", "--insecure", "--wasm-dispatch", "-1"},
+		{"decode", "--dialect", ""},
+		{"replay", "--nope"},
+	} {
+		code, _, stderr := call(args...)
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if code != 2 || len(lines) != 2 || !strings.HasPrefix(lines[0], "wxhook "+args[0]+": ") || lines[1] != `see "wxhook `+args[0]+` --help"` {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	for _, args := range [][]string{{"help", "serve"}, {"serve", "-h"}} {
+		code, _, stderr := call(args...)
+		if code != 0 || !strings.HasPrefix(stderr, "usage: wxhook serve") || !strings.Contains(stderr, "-admin-addr") ||
+			!strings.Contains(stderr, "/hook/{secret}") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	if code, stdout, _ := call("help"); code != 0 || !strings.Contains(stdout, "commands:") {
+		t.Errorf("help: exit %d %q", code, stdout)
+	}
+	_, err := parseServe(nil, func(k string) string { return map[string]string{"WXHOOK_INSECURE": "yes"}[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "WXHOOK_INSECURE") || !strings.Contains(err.Error(), "true or false") {
+		t.Errorf("WXHOOK_INSECURE=yes: %v", err)
+	}
+}
+
+// TestServeAdminAddr runs serve in-process on two loopback ports: /metrics
+// only on the admin address, /healthz and /readyz on both.
+func TestServeAdminAddr(t *testing.T) {
+	main, admin := freePort(t), freePort(t)
+	c, err := parseServe([]string{"--insecure", "--engine", "native", "--addr", fmt.Sprintf("127.0.0.1:%d", main),
+		"--admin-addr", fmt.Sprintf("127.0.0.1:%d", admin), "--data-dir", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	get := func(port int, path string) (int, string) {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET :%d%s: %v", port, path, err)
+			}
+		}
+	}
+	if st, body := get(main, "/metrics"); st != 404 || !strings.Contains(body, "admin") {
+		t.Errorf("main /metrics: %d %s", st, body)
+	}
+	if st, body := get(admin, "/metrics"); st != 200 || !strings.Contains(body, "wxhook_received_total") {
+		t.Errorf("admin /metrics: %d", st)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if st, _ := get(main, p); st != 200 {
+			t.Errorf("main %s: %d", p, st)
+		}
+		if st, _ := get(admin, p); st != 200 {
+			t.Errorf("admin %s: %d", p, st)
+		}
+	}
+	if st, _ := get(admin, "/hook"); st != 404 {
+		t.Errorf("admin /hook: %d", st)
 	}
 }
 
@@ -98,7 +269,14 @@ type proc struct {
 func startWorker(t *testing.T, bin string, port int, args ...string) *proc {
 	t.Helper()
 	p := &proc{stderr: &bytes.Buffer{}, url: "http://127.0.0.1:" + strconv.Itoa(port)}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--log-format", "text"}, args...)...)
+	// No admin address unless the test asks for one: the default port
+	// would be shared by every worker started at once (/metrics is then
+	// on the main address).
+	base := []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--log-format", "text"}
+	if !slices.Contains(args, "--admin-addr") {
+		base = append(base, "--admin-addr", "off")
+	}
+	p.cmd = exec.Command(bin, append(base, args...)...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -324,6 +502,11 @@ func crashRestart(t *testing.T, concurrency string) {
 	if !bytes.Contains(m, []byte("\nwxhook_spool_backlog 0\n")) {
 		t.Fatalf("spool backlog not 0 after delivery:\n%s", m)
 	}
+	// A kill -9 tears at most the tail of the spool: nothing in it is
+	// taken for damage.
+	if !bytes.Contains(m, []byte("\nwxhook_spool_quarantined_total 0\n")) {
+		t.Fatalf("spool bytes quarantined after a kill -9:\n%s", m)
+	}
 }
 
 // TestServeBinaryBadInputAndSignals runs the binary with a secret and the
@@ -423,5 +606,23 @@ func TestKillKeepsDedupKeys(t *testing.T) {
 	b, _ := os.ReadFile(events)
 	if n := bytes.Count(b, []byte("\n")); n != len(bodies) {
 		t.Fatalf("%d events in the file after replaying %d accepted ones, want %d", n, len(bodies), len(bodies))
+	}
+}
+
+// TestDefaultDataDirIsIgnored: the README's first command (serve from the
+// repository's root) creates wxhook-data/, which git status must not show.
+func TestDefaultDataDirIsIgnored(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	root := filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		t.Skip("not a git checkout")
+	}
+	for _, p := range []string{replayDataDir + "/deadletter.ndjson", replayDataDir + "/dedup.db", "wxhook"} {
+		if err := exec.Command(git, "-C", root, "check-ignore", "-q", "--no-index", p).Run(); err != nil {
+			t.Errorf("%s is not ignored by .gitignore: %v", p, err)
+		}
 	}
 }

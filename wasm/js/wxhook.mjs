@@ -73,6 +73,10 @@ export class Decoder {
   // the canonical event JSON (ok) or canonical error JSON (!ok) as bytes;
   // vendor and kind are names; dedupKey is a subarray of json ("" on errors).
   decode(bytes, dialect = 0) {
+    if (!(bytes instanceof Uint8Array)) {
+      // A string would be copied as zeros: refuse it rather than decode garbage.
+      throw new TypeError(`wxhook: decode takes the body as bytes (a Uint8Array or Buffer), not ${typeof bytes === "string" ? "a string: pass new TextEncoder().encode(s)" : Object.prototype.toString.call(bytes)}`);
+    }
     const d = typeof dialect === "number" ? dialect : DIALECTS.indexOf(dialect);
     if (d < 0) throw new TypeError(`wxhook: unknown dialect ${dialect}`);
     const n = bytes.length;
@@ -108,29 +112,112 @@ export class Decoder {
 }
 
 // minimalWASI is a small wasi_snapshot_preview1 for runtimes without one
-// (workerd): the Go runtime needs clocks, randomness, stderr and proc_exit;
-// everything touching files answers EBADF/ENOSYS. stderr lines go to log.
+// (workerd): every function the module imports, with what the Go runtime
+// needs of it. Files answer EBADF/ENOSYS (the module opens none); stdout and
+// stderr lines go to log.
+//
+// Clocks: the monotonic clock never reads 0 (Go's runtime throws "nanotime
+// returning zero" at start-up, and workerd's performance.now() is 0 at global
+// scope) and never goes back. poll_oneoff sleeps for a relative or absolute
+// clock subscription: with Atomics.wait where the runtime allows blocking
+// (Node), otherwise (workerd, whose clocks stand still while code runs) by
+// moving the module's monotonic clock forward by the time asked for, so a
+// guest waiting for a timer sees it expire instead of spinning forever.
+//
+// Randomness: crypto.getRandomValues. workerd forbids it at global scope; the
+// module's only random_get there is the Go runtime's start-up seed (hash and
+// scheduler seeds; the decoder reads no random values), which then comes from
+// Math.random. randomFallbacks counts how often that happened.
 export function minimalWASI({ log = (line) => console.error(line) } = {}) {
   let memory;
-  const ESUCCESS = 0, EBADF = 8, ENOSYS = 52;
+  const ESUCCESS = 0, EBADF = 8, EINVAL = 28, ENOSYS = 52;
+  const CLOCK_REALTIME = 0, EVENT_CLOCK = 0, SUBSCRIPTION_ABSTIME = 1;
   const dec = new TextDecoder();
   let pending = "";
   const mem = () => new DataView(memory.buffer);
+  const perf = globalThis.performance;
+  let skew = 0n; // ns added to the monotonic clock by sleeps that could not block
+  let lastMono = 0n;
+  const monotonic = () => {
+    let ns = BigInt(Math.round((perf ? perf.now() : Date.now()) * 1e6)) + skew;
+    if (ns <= lastMono) ns = lastMono + 1n; // never 0, never backwards
+    lastMono = ns;
+    return ns;
+  };
+  const realtime = () => {
+    const ns = BigInt(Date.now()) * 1000000n;
+    return ns > 0n ? ns : 1n;
+  };
+  let blocker; // Int32Array for Atomics.wait, null where blocking is not allowed
+  const sleep = (ns) => {
+    if (ns <= 0n) return;
+    const before = monotonic();
+    if (blocker !== null) {
+      try {
+        blocker ??= new Int32Array(new SharedArrayBuffer(4));
+        Atomics.wait(blocker, 0, 0, Number(ns) / 1e6);
+      } catch {
+        blocker = null;
+      }
+    }
+    const slept = monotonic() - before;
+    if (slept < ns) skew += ns - slept;
+  };
+  const state = { randomFallbacks: 0 };
   const wasi = {
     args_sizes_get(argc, size) { const v = mem(); v.setUint32(argc, 0, true); v.setUint32(size, 0, true); return ESUCCESS; },
     args_get() { return ESUCCESS; },
     environ_sizes_get(cnt, size) { const v = mem(); v.setUint32(cnt, 0, true); v.setUint32(size, 0, true); return ESUCCESS; },
     environ_get() { return ESUCCESS; },
+    clock_res_get(_id, out) { mem().setBigUint64(out, 1000n, true); return ESUCCESS; },
     clock_time_get(id, _precision, out) {
-      const ns = id === 0
-        ? BigInt(Date.now()) * 1000000n
-        : BigInt(Math.round((globalThis.performance?.now() ?? Date.now()) * 1e6));
-      mem().setBigUint64(out, ns, true);
+      mem().setBigUint64(out, id === CLOCK_REALTIME ? realtime() : monotonic(), true);
       return ESUCCESS;
     },
     random_get(ptr, len) {
       const b = new Uint8Array(memory.buffer, ptr, len);
-      for (let i = 0; i < len; i += 65536) crypto.getRandomValues(b.subarray(i, Math.min(len, i + 65536)));
+      try {
+        for (let i = 0; i < len; i += 65536) crypto.getRandomValues(b.subarray(i, Math.min(len, i + 65536)));
+      } catch {
+        state.randomFallbacks++;
+        for (let i = 0; i < len; i++) b[i] = (Math.random() * 256) | 0;
+      }
+      return ESUCCESS;
+    },
+    // poll_oneoff answers clock subscriptions once the earliest has expired
+    // and fd subscriptions at once with EBADF (the module polls no files).
+    // Layouts (WASI preview 1): subscription 48 bytes {userdata u64, tag u8
+    // @8, clock id u32 @16, timeout u64 @24, precision u64 @32, flags u16
+    // @40}; event 32 bytes {userdata u64, error u16 @8, type u8 @10}.
+    poll_oneoff(inPtr, outPtr, nsubs, neventsPtr) {
+      if (nsubs === 0) return EINVAL;
+      let v = mem();
+      let wait = -1n;
+      let fds = 0;
+      for (let i = 0; i < nsubs; i++) {
+        const s = inPtr + 48 * i;
+        if (v.getUint8(s + 8) !== EVENT_CLOCK) { fds++; continue; }
+        const id = v.getUint32(s + 16, true);
+        let t = v.getBigUint64(s + 24, true);
+        if (v.getUint16(s + 40, true) & SUBSCRIPTION_ABSTIME) t -= id === CLOCK_REALTIME ? realtime() : monotonic();
+        if (t < 0n) t = 0n;
+        if (wait < 0n || t < wait) wait = t;
+      }
+      if (fds === 0 && wait > 0n) sleep(wait);
+      v = mem();
+      let n = 0;
+      for (let i = 0; i < nsubs; i++) {
+        const s = inPtr + 48 * i, e = outPtr + 32 * n;
+        const tag = v.getUint8(s + 8);
+        if (tag === EVENT_CLOCK && fds > 0) continue; // fd answers come first
+        v.setBigUint64(e, v.getBigUint64(s, true), true);
+        v.setUint16(e + 8, tag === EVENT_CLOCK ? ESUCCESS : EBADF, true);
+        v.setUint8(e + 10, tag);
+        for (let j = 11; j < 32; j++) v.setUint8(e + j, 0);
+        n++;
+        if (tag === EVENT_CLOCK) break; // the earliest clock: one event is enough
+      }
+      v.setUint32(neventsPtr, n, true);
       return ESUCCESS;
     },
     fd_write(fd, iovs, iovsLen, nwritten) {
@@ -155,12 +242,12 @@ export function minimalWASI({ log = (line) => console.error(line) } = {}) {
     fd_prestat_dir_name() { return EBADF; },
     path_open() { return ENOSYS; },
     path_filestat_get() { return ENOSYS; },
-    poll_oneoff() { return ENOSYS; },
     sched_yield() { return ESUCCESS; },
     proc_exit(code) { throw new Error(`wxhook: guest exited with code ${code}`); },
   };
   return {
     imports: { wasi_snapshot_preview1: wasi },
     start(instance) { memory = instance.exports.memory; instance.exports._initialize(); },
+    get randomFallbacks() { return state.randomFallbacks; },
   };
 }

@@ -45,6 +45,31 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// PermanentError is a Deliver failure that no retry of the same event can
+// fix — the event can never fit the sink, say. The worker answers it with
+// Status and Code instead of 503 + Retry-After (which would have the vendor
+// retry forever) and keeps the body as a dead letter: once the cause is
+// fixed (a larger limit on the sink), `wxhook replay` delivers it. Any
+// other error from Deliver is temporary.
+type PermanentError struct {
+	Status int          // HTTP status the worker answers with
+	Code   decoder.Code // the answer's error code, and wxhook_rejects_total's
+	Err    error
+}
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// CodeTooLarge is the code of a PermanentError for an event larger than the
+// sink can ever take (NATS: over the server's max_payload or the stream's
+// max message size). It goes with StatusTooLarge, 422: not 413, which the
+// worker keeps for a body it cannot decode and never dead-letters, while
+// this event is kept for a replay once the sink's limit is raised.
+const (
+	CodeTooLarge   decoder.Code = "sink_too_large"
+	StatusTooLarge              = 422 // http.StatusUnprocessableEntity
+)
+
 // Writer writes each record as one line to an io.Writer, one write per
 // record under a lock, so lines never interleave. Standard output is a
 // Writer: the event is "handed on" once the write to the pipe succeeded.

@@ -79,10 +79,21 @@ func NATS(t testing.TB) *server.Server {
 // tests reuse both).
 func NATSAt(t testing.TB, port int, dir string) *server.Server {
 	t.Helper()
+	return NATSWith(t, port, dir, nil)
+}
+
+// NATSWith is NATSAt with the server's options adjusted by set first (a
+// small MaxPayload, say), if set is not nil.
+func NATSWith(t testing.TB, port int, dir string, set func(*server.Options)) *server.Server {
+	t.Helper()
 	os.MkdirAll(dir, 0o700)
-	s, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
-	})
+	}
+	if set != nil {
+		set(opts)
+	}
+	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

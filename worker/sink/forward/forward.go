@@ -22,11 +22,17 @@
 // the downstream can drop the rare second delivery that at-least-once
 // forwarding allows (an event whose acknowledgement was lost in a crash).
 //
-// Answers: 2xx is delivered; 408, 425, 429 and 5xx and network errors are
-// retried forever (the spool holds the event); any other 4xx is a permanent
+// Answers: 2xx is delivered; 3xx, 408, 425, 429 and 5xx and network errors
+// are retried forever (the spool holds the event); any other 4xx is a permanent
 // refusal — the record is appended to rejected.ndjson in the data directory
 // (with the status) and the queue moves on, so one bad event cannot block
 // all the others.
+//
+// Redirects are never followed: a client that follows a 302 turns the POST
+// into a body-less GET, and the 200 of whatever page it lands on (a login
+// page, a load balancer's error page) would count as a delivery. A 3xx is a
+// failure to deliver like a 503 — retried with backoff and logged with its
+// Location, so the operator can fix the URL — and the event stays spooled.
 package forward
 
 import (
@@ -114,8 +120,13 @@ func Open(url, dataDir string, opt Options) (*Sink, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = max(2, opt.Concurrency)
 		opt.Client = &http.Client{Timeout: opt.Timeout, Transport: tr}
+	} else {
+		// A copy, so the caller's client is left as it is.
+		c := *opt.Client
+		opt.Client = &c
 	}
-	sp, err := spool.Open(filepath.Join(dataDir, "spool"))
+	opt.Client.CheckRedirect = noRedirect
+	sp, err := spool.OpenWith(filepath.Join(dataDir, "spool"), spool.Options{Logger: opt.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +188,10 @@ func splitRecord(p []byte) (key, body []byte, ok bool) {
 
 // Backlog returns the number of spooled events not yet forwarded.
 func (s *Sink) Backlog() int64 { return s.spool.Backlog() }
+
+// Quarantined returns how many damaged byte ranges the spool has moved to
+// spool/quarantine.ndjson since Open (see package spool).
+func (s *Sink) Quarantined() int64 { return s.spool.Quarantined() }
 
 // Ready implements sink.Sink. The sink accepts events while the downstream
 // is down (that is what the spool is for), so it is ready whenever the spool
@@ -336,7 +351,11 @@ func (s *Sink) finish(ctx context.Context, rec []byte) bool {
 			return true
 		}
 		if attempt == 0 || attempt%10 == 0 {
-			s.opt.Logger.Warn("forward: delivery failed, retrying", "dedup_key", string(key), "attempt", attempt+1, "err", err)
+			if re := (*redirectError)(nil); errors.As(err, &re) {
+				s.opt.Logger.Warn("forward: delivery failed, retrying", "dedup_key", string(key), "attempt", attempt+1, "status", status, "location", re.location, "err", err)
+			} else {
+				s.opt.Logger.Warn("forward: delivery failed, retrying", "dedup_key", string(key), "attempt", attempt+1, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -365,6 +384,19 @@ func (s *Sink) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// noRedirect makes the client return a 3xx answer as it is (see the
+// package doc).
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectError is a 3xx answer: not a delivery.
+type redirectError struct {
+	url, status, location string
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("forward: %s answered %s redirecting to %q; redirects are not followed (fix the sink URL)", e.url, e.status, e.location)
+}
+
 func permanent(status int) bool {
 	return status >= 400 && status < 500 && status != http.StatusRequestTimeout &&
 		status != http.StatusTooEarly && status != http.StatusTooManyRequests
@@ -387,6 +419,9 @@ func (s *Sink) post(ctx context.Context, key, body []byte) (int, error) {
 	// Drain a little so the connection can be reused.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	if resp.StatusCode/100 == 3 {
+		return resp.StatusCode, &redirectError{url: s.url, status: resp.Status, location: resp.Header.Get("Location")}
+	}
 	if resp.StatusCode/100 != 2 {
 		return resp.StatusCode, fmt.Errorf("forward: %s answered %s", s.url, resp.Status)
 	}

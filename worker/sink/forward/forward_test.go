@@ -447,3 +447,102 @@ func BenchmarkForward(b *testing.B) {
 		})
 	}
 }
+
+// TestForwardRedirectIsNotDelivery: a downstream answering 302 to a page
+// that answers 200 to GET (a login page, say) has not taken the event. The
+// sink must not follow the redirect (a client following it turns the POST
+// into a body-less GET and counts its 200 as delivered): the event stays
+// spooled, the failure names the Location, and the event is delivered
+// once the downstream answers 2xx.
+func TestForwardRedirectIsNotDelivery(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		redirect = true
+		posts    []string // bodies of the POSTs answered 200
+		gets     int      // requests that reached the redirect target
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gets++
+		mu.Unlock()
+		io.WriteString(w, "<html>please log in</html>")
+	})
+	mux.HandleFunc("/events", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if redirect {
+			http.Redirect(w, r, "/login", http.StatusFound)
+			return
+		}
+		posts = append(posts, r.Header.Get("X-Wxhook-Dedup-Key")+" "+string(b))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	var logs strings.Builder
+	var logMu sync.Mutex
+	opt := fast
+	opt.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	var delivered sync.WaitGroup
+	delivered.Add(1)
+	var count int
+	opt.OnDelivered = func(time.Duration) {
+		mu.Lock()
+		count++
+		mu.Unlock()
+		delivered.Done()
+	}
+	s, err := Open(srv.URL+"/events", t.TempDir(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if err := s.Deliver(context.Background(), record(1)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a failed attempt or a delivery", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return s.LastError() != nil || gets > 0
+	})
+	time.Sleep(50 * time.Millisecond) // several retries at 5-20 ms backoff
+	mu.Lock()
+	if gets != 0 || count != 0 {
+		t.Fatalf("redirect followed: %d requests reached /login, %d deliveries counted", gets, count)
+	}
+	mu.Unlock()
+	if b := s.Backlog(); b != 1 {
+		t.Fatalf("backlog %d with the downstream redirecting, want 1 (the event stays spooled)", b)
+	}
+	if err := s.LastError(); !strings.Contains(err.Error(), "302") || !strings.Contains(err.Error(), "/login") {
+		t.Fatalf("last error %q: want the status and the Location", err)
+	}
+	logMu.Lock()
+	l := logs.String()
+	logMu.Unlock()
+	if !strings.Contains(l, "location=/login") {
+		t.Fatalf("failure log without the Location:\n%s", l)
+	}
+
+	mu.Lock()
+	redirect = false
+	mu.Unlock()
+	delivered.Wait()
+	waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := `eyun:w:1:1 {"vendor":"eyun","kind":"text","id":"1","dedup_key":"eyun:w:1:1"}`
+	if len(posts) != 1 || posts[0] != want || gets != 0 {
+		t.Fatalf("after the redirects stopped: posts %q, GETs %d", posts, gets)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -8,6 +8,13 @@
 // consumers can filter. If the stream does not exist it is created with the
 // subjects <subject>.> and the server's default duplicate window; an existing
 // stream is used as the operator configured it.
+//
+// An event larger than NATS can take — over the server's max_payload (the
+// connection's MaxPayload, 1 MiB by default) or the stream's max message
+// size — is a permanent failure (sink.PermanentError with code
+// sink_too_large): the worker answers 422 and dead-letters the callback
+// instead of answering 503 to every retry forever. Raise the limit, then
+// `wxhook replay` the dead letters.
 package jetstream
 
 import (
@@ -82,7 +89,29 @@ func (s *Sink) Deliver(ctx context.Context, r sink.Record) error {
 		msg.Header.Set(jetstream.MsgIDHeader, string(r.Meta.DedupKey))
 	}
 	_, err := s.js.PublishMsg(ctx, msg)
+	if errors.Is(err, nats.ErrMaxPayload) {
+		// The client checks the size against the max_payload the server
+		// announced; nothing is sent and no retry can succeed.
+		return &sink.PermanentError{Status: sink.StatusTooLarge, Code: sink.CodeTooLarge, Err: fmt.Errorf(
+			"jetstream: event of %d bytes (with headers) exceeds the NATS server's max_payload of %d bytes", len(msg.Data)+headerLen(msg.Header), s.nc.MaxPayload())}
+	}
+	if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) {
+		return &sink.PermanentError{Status: sink.StatusTooLarge, Code: sink.CodeTooLarge, Err: fmt.Errorf(
+			"jetstream: event of %d bytes exceeds the stream's max message size: %w", len(msg.Data), err)}
+	}
 	return err
+}
+
+// headerLen is about what the headers add to a message on the wire (the
+// exact size is the client's business; this is for the error's text).
+func headerLen(h nats.Header) int {
+	n := len("NATS/1.0\r\n\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n
 }
 
 // Ready implements sink.Sink: the connection is up.

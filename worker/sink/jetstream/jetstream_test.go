@@ -2,9 +2,13 @@ package jetstream
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -83,5 +87,66 @@ func TestDeliverFailsWhenServerDown(t *testing.T) {
 	}
 	if s.Ready(ctx) == nil {
 		t.Fatal("Ready with the server down")
+	}
+}
+
+// TestEventOverMaxPayloadIsPermanent: an event larger than the server's
+// max_payload can never be published. Deliver must say so with a
+// sink.PermanentError (the worker then answers 422 and dead-letters it),
+// not a plain error the worker turns into 503 for every retry, forever.
+// Events that fit still go through.
+func TestEventOverMaxPayloadIsPermanent(t *testing.T) {
+	srv := testsrv.NATSWith(t, testsrv.FreePort(t), filepath.Join(t.TempDir(), "js"), func(o *server.Options) { o.MaxPayload = 1024 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, srv.ClientURL(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	if s.nc.MaxPayload() != 1024 {
+		t.Fatalf("max payload %d, want the server's 1024", s.nc.MaxPayload())
+	}
+	big := []byte(`{"vendor":"eyun","kind":"text","content":"` + strings.Repeat("x", 2000) + `"}` + "\n")
+	r := sink.Record{Line: big, Meta: decoder.Meta{Vendor: decoder.Eyun, Kind: decoder.KindText, DedupKey: []byte("eyun:a:big:1")}}
+	for range 2 { // the same answer every time, at once
+		err = s.Deliver(ctx, r)
+		var pe *sink.PermanentError
+		if !errors.As(err, &pe) || pe.Status != sink.StatusTooLarge || pe.Code != sink.CodeTooLarge ||
+			!strings.Contains(err.Error(), "max_payload of 1024") {
+			t.Fatalf("Deliver of %d bytes over max_payload 1024: %v (want a PermanentError naming the limit)", len(big), err)
+		}
+	}
+	small := sink.Record{Line: []byte(`{"vendor":"eyun","kind":"text"}` + "\n"), Meta: decoder.Meta{Vendor: decoder.Eyun, Kind: decoder.KindText, DedupKey: []byte("eyun:a:small:1")}}
+	if err := s.Deliver(ctx, small); err != nil {
+		t.Fatalf("small event after a refused one: %v", err)
+	}
+}
+
+// TestEventOverStreamMaxMsgSizeIsPermanent: the same for a stream the
+// operator created with a max message size below the server's max_payload.
+func TestEventOverStreamMaxMsgSizeIsPermanent(t *testing.T) {
+	srv := testsrv.NATS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "WXHOOK", Subjects: []string{"wxhook.events.>"}, MaxMsgSize: 1024}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, srv.ClientURL(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	big := []byte(`{"content":"` + strings.Repeat("x", 2000) + `"}` + "\n")
+	err = s.Deliver(ctx, sink.Record{Line: big, Meta: decoder.Meta{Vendor: decoder.Eyun, Kind: decoder.KindText, DedupKey: []byte("k")}})
+	var pe *sink.PermanentError
+	if !errors.As(err, &pe) || pe.Code != sink.CodeTooLarge {
+		t.Fatalf("Deliver over the stream's max message size: %v (want a PermanentError)", err)
 	}
 }
