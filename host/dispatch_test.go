@@ -41,7 +41,7 @@ func TestDispatcherMatchesEngine(t *testing.T) {
 				if err == nil {
 					out = out[len(prefix):]
 				}
-				if got := toResult(t, out, m, err); !got.Equal(want[i]) {
+				if got := toResult(t, out, m, err); !got.Equal(want[i]) || !bytes.Equal(got.Account, want[i].Account) {
 					t.Errorf("%s via the dispatcher:\n %s\nwant\n %s", f.Name, got.JSON, want[i].JSON)
 				}
 				if len(m.DedupKey) > 0 && &m.DedupKey[0] != &out[bytes.Index(out, m.DedupKey)] {

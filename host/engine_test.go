@@ -39,6 +39,7 @@ func TestFixturesMatchNative(t *testing.T) {
 		want := native(t, &d, f.Body, f.Dialect)
 		got := viaHost(t, e, f.Body, f.Dialect)
 		conformance.Check(t, "wazero (stale host/wxhook.wasm? run ./build.sh)", f, got, want)
+		conformance.CheckAccount(t, "wazero", f, got, want)
 	}
 }
 

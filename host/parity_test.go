@@ -2,6 +2,7 @@ package host
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -54,15 +55,16 @@ func TestParity(t *testing.T) {
 	})
 }
 
-// check is conformance.Check that reports only the first 10 mismatches it
+// check is conformance.Check and CheckAccount that report only the first 10 mismatches it
 // counts in *n (the test fails on every one).
 func check(t *testing.T, runtime string, c conformance.Case, got, want conformance.Result, n *int) bool {
 	t.Helper()
-	if got.Equal(want) {
+	if got.Equal(want) && bytes.Equal(got.Account, want.Account) {
 		return true
 	}
 	if *n++; *n <= 10 {
 		conformance.Check(t, runtime, c, got, want)
+		conformance.CheckAccount(t, runtime, c, got, want)
 	} else {
 		t.Fail()
 	}

@@ -39,6 +39,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 			t.Fatalf("record %d: %s %v %q, want %s %v %q", i, c.Name, c.Dialect, c.Body, w.Name, w.Dialect, w.Body)
 		}
 		conformance.Check(t, "exported corpus", c, rs[i], conformance.Reference(c))
+		conformance.CheckAccount(t, "exported corpus", c, rs[i], conformance.Reference(c))
 	}
 
 	// The keys of a line, and the values of an error line.
