@@ -195,6 +195,29 @@ type docScan struct {
 	scalar bool // a value that is not an object, array or string: ends with its line
 	inStr  bool
 	esc    bool
+	last   byte   // the last byte outside strings that is not white space ('"' after a string)
+	arrays []bool // per open bracket: true for '[', false for '{'
+}
+
+// continuesWith reports whether an open value goes on with the object
+// that starts a line: only after '[' or, inside an array, ','. That is
+// where pretty-printers break a line before '{' (JSON.stringify, Go's
+// MarshalIndent, Python's json.dumps, and the vendors' documents, printed
+// with no indentation at all). Anywhere else — inside a string, which
+// cannot hold a line break; after a member's ','; after ':' , where
+// printers keep '{' on the key's line — the open value was cut short (a
+// truncated NDJSON line) and the '{' starts the next document.
+func (s *docScan) continuesWith() bool {
+	if s.inStr {
+		return false
+	}
+	switch s.last {
+	case '[':
+		return true
+	case ',':
+		return len(s.arrays) > 0 && s.arrays[len(s.arrays)-1]
+	}
+	return false
 }
 
 // scan returns the length of b up to the end of the value (the byte after
@@ -217,19 +240,27 @@ func (s *docScan) scan(b []byte) int {
 				s.esc = true
 			case c == '"':
 				s.inStr = false
+				s.last = '"'
 				if s.depth == 0 {
 					return i + 1
 				}
 			}
 			continue
 		}
+		if !isSpace(c) {
+			s.last = c
+		}
 		switch c {
 		case '"':
 			s.inStr = true
 		case '{', '[':
 			s.depth++
+			s.arrays = append(s.arrays, c == '[')
 		case '}', ']':
 			s.depth--
+			if len(s.arrays) > 0 {
+				s.arrays = s.arrays[:len(s.arrays)-1]
+			}
 			if s.depth <= 0 {
 				return i + 1
 			}
@@ -240,16 +271,16 @@ func (s *docScan) scan(b []byte) int {
 
 // start begins a value at its first byte c.
 func (s *docScan) start(c byte) {
-	*s = docScan{scalar: c != '{' && c != '[' && c != '"'}
+	*s = docScan{scalar: c != '{' && c != '[' && c != '"', arrays: s.arrays[:0]}
 }
 
 // stream decodes r.in as a stream of JSON documents: NDJSON, one
 // pretty-printed document, or documents one after the other, separated by
 // whitespace or not. A value that is not an object, array or string (a
 // number, or garbage such as <xml>) is one document up to the end of its
-// line. A line starting with '{' ends a document still open (a truncated
-// line, reported as such) instead of being swallowed into it: inside a
-// pretty-printed document such lines are indented. whole reports an input
+// line. A line starting with '{' where the open document cannot go on with
+// an object (docScan.continuesWith) ends that document (a truncated line,
+// reported as such) instead of being swallowed into it. whole reports an input
 // with no document at all as one empty document (a file), not as nothing
 // (stdin).
 func (r *decodeRun) stream(whole bool) {
@@ -272,7 +303,7 @@ func (r *decodeRun) stream(whole bool) {
 			lineNo++
 			r.prog.add(len(line))
 			i := 0
-			if open && line[0] == '{' {
+			if open && line[0] == '{' && !sc.continuesWith() {
 				finish(r.body) // truncated: the next document begins here
 			}
 			fromLine = !open

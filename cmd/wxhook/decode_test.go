@@ -464,6 +464,34 @@ func TestDecodeDocumentStream(t *testing.T) {
 	}
 }
 
+// TestDecodeUnindentedDocuments: documents pretty-printed with no
+// indentation at all, as the vendors' pages print their examples, are
+// read whole — a line starting with '{' inside an array of objects goes on
+// with the document — while a truncated NDJSON line still ends where the
+// next line starts a document.
+func TestDecodeUnindentedDocuments(t *testing.T) {
+	withImages := fixture(t, "dll", "text_with_images") // an array of objects
+	a := fixture(t, "eyun", "seed_text_private")
+	flat := func(b []byte) string {
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		return out.String() + "\n"
+	}
+	in := flat(withImages) + flat(a) + `{"seq":` + "\n" + flat(a)
+	if !strings.Contains(in, "[\n{") || !strings.Contains(in, "},\n{") && !strings.Contains(in, "}\n],") {
+		t.Fatalf("the input does not exercise objects starting lines inside arrays:\n%s", in)
+	}
+	code, stdout, stderr := run(t, in, "--engine", "native")
+	if wantOut := want(t, withImages, decoder.Auto) + want(t, a, decoder.Auto) + want(t, a, decoder.Auto); code != 1 || stdout != wantOut {
+		t.Fatalf("exit %d stdout:\n%s\nwant:\n%s\nstderr: %s", code, stdout, wantOut, stderr)
+	}
+	if errs := parseErrLines(t, stderr); len(errs) != 1 || errCode(t, errs[0]) != decoder.CodeNotJSON {
+		t.Fatalf("want one not_json error for the truncated line: %s", stderr)
+	}
+}
+
 // TestDecodeStreamErrorPositions: each error line names the input, the
 // document's number, its first line and its byte offset in the input.
 func TestDecodeStreamErrorPositions(t *testing.T) {
