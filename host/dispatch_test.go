@@ -47,6 +47,9 @@ func TestDispatcherMatchesEngine(t *testing.T) {
 				if len(m.DedupKey) > 0 && &m.DedupKey[0] != &out[bytes.Index(out, m.DedupKey)] {
 					t.Errorf("%s: DedupKey does not alias the returned buffer", f.Name)
 				}
+				if len(m.Account) > 0 && &m.Account[0] != &out[bytes.Index(out, []byte(`"account":"`+string(m.Account)))+len(`"account":"`)] {
+					t.Errorf("%s: Account does not alias the returned buffer", f.Name)
+				}
 			}
 		}()
 	}

@@ -76,6 +76,20 @@ func TestAppendKeepsDstAndDedupAliases(t *testing.T) {
 	if !found {
 		t.Fatal("DedupKey does not alias the returned buffer")
 	}
+	// So does Account (read from the header's account fields), here of an
+	// event that has one.
+	for _, x := range f {
+		if x.Name == "eyun/seed_text_private" {
+			out, m, err := e.AppendDecode(context.Background(), dst, x.Body, decoder.Auto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := bytes.Index(out, []byte(`"account":"`)) + len(`"account":"`)
+			if len(m.Account) == 0 || &m.Account[0] != &out[at] || !bytes.HasPrefix(out[at:], append(m.Account, '"')) {
+				t.Fatalf("Account %q is not the output's account field: %s", m.Account, out)
+			}
+		}
+	}
 	// An error leaves dst as it was.
 	out2, _, err := e.AppendDecode(context.Background(), out, []byte("{"), decoder.Auto)
 	if code(err) != decoder.CodeNotJSON || !bytes.Equal(out2, out) {

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -190,18 +189,18 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	out = append(out, '\n')
 	rb.out = out[:0]
 	vendor := meta.Vendor
-	if vendor > decoder.DLL {
+	if int(vendor) >= len(w.m.decoded) {
 		vendor = decoder.Auto
 	}
 	kind := meta.Kind
-	if kind > decoder.KindOffline {
+	if int(kind) >= len(w.m.decoded[vendor]) {
 		kind = decoder.KindUnknown
 	}
 	w.m.decoded[vendor][kind].Inc()
 
 	if w.allow != nil {
-		if _, ok := w.allow[string(account(out))]; !ok {
-			w.fail(rw, r, http.StatusForbidden, &decoder.Error{Code: codeNotAllowed, Dialect: vendor, Field: "account", Offset: -1, Detail: string(account(out))}, body, true)
+		if _, ok := w.allow[string(meta.Account)]; !ok {
+			w.fail(rw, r, http.StatusForbidden, &decoder.Error{Code: codeNotAllowed, Dialect: vendor, Field: "account", Offset: -1, Detail: string(meta.Account)}, body, true)
 			return
 		}
 	}
@@ -344,27 +343,4 @@ func redact(path string) string {
 		return "/hook/_"
 	}
 	return "/hook/_/" + tail
-}
-
-// account returns the raw (JSON-escaped) value of the event's top-level
-// "account" in its canonical JSON, without parsing it again. The canonical
-// field order puts "account" before any nested object or free text, and a
-// `"account":"` sequence cannot occur inside a JSON string (its quotes would
-// be escaped), so the first occurrence is the top-level field.
-func account(js []byte) []byte {
-	const field = `"account":"`
-	i := bytes.Index(js, []byte(field))
-	if i < 0 {
-		return nil
-	}
-	v := js[i+len(field):]
-	for j := 0; j < len(v); j++ {
-		switch v[j] {
-		case '\\':
-			j++
-		case '"':
-			return v[:j]
-		}
-	}
-	return nil
 }

@@ -21,22 +21,17 @@ const (
 	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
 )
 
-var allCodes = []decoder.Code{
-	decoder.CodeEmpty, decoder.CodeNotJSON, decoder.CodeUnknownDialect, decoder.CodeWrongDialect,
-	decoder.CodeMissingField, decoder.CodeBadField, decoder.CodeBadContent, decoder.CodeTooLarge,
-	decoder.CodeInternal, codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
-	codeUnavailable, codeMethod, codeNotFound, codeReadFailed,
-}
-
-var dialects = []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL}
+// allCodes are the decoder's codes and the worker's own.
+var allCodes = append(decoder.Codes(), codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
+	codeUnavailable, codeMethod, codeNotFound, codeReadFailed)
 
 // metrics holds every series pre-resolved, so the request path does no
 // label lookup (WithLabelValues hashes and may allocate).
 type metrics struct {
 	reg        *prometheus.Registry
-	received   [4]prometheus.Counter // by route dialect
-	decoded    [4][decoder.KindOffline + 1]prometheus.Counter
-	duplicates [4]prometheus.Counter
+	received   []prometheus.Counter   // by route dialect
+	decoded    [][]prometheus.Counter // by vendor, then kind
+	duplicates []prometheus.Counter   // by vendor
 	rejects    map[decoder.Code]prometheus.Counter
 	dedupErrs  prometheus.Counter
 	dlDropped  prometheus.Counter
@@ -78,10 +73,17 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 			Name: "wxhook_spool_backlog", Help: "Events accepted into the spool and not yet forwarded.",
 		}, backlog))
 	}
+	// Tables indexed by decoder.Dialect and decoder.Kind, sized by the
+	// decoder's own lists so that a new dialect or kind needs no change here.
+	dialects, kinds := decoder.Dialects(), decoder.Kinds()
+	m.received = make([]prometheus.Counter, len(dialects))
+	m.duplicates = make([]prometheus.Counter, len(dialects))
+	m.decoded = make([][]prometheus.Counter, len(dialects))
 	for _, d := range dialects {
 		m.received[d] = received.WithLabelValues(d.String())
 		m.duplicates[d] = dups.WithLabelValues(d.String())
-		for k := decoder.KindUnknown; k <= decoder.KindOffline; k++ {
+		m.decoded[d] = make([]prometheus.Counter, len(kinds))
+		for _, k := range kinds {
 			// Resolving every series up front exports zeros for all
 			// vendor/kind pairs (simpler rate() queries) and keeps the
 			// label lookup off the request path.

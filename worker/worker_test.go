@@ -460,19 +460,6 @@ func TestNewRequiresSecret(t *testing.T) {
 	}
 }
 
-func TestAccount(t *testing.T) {
-	for in, want := range map[string]string{
-		`{"vendor":"eyun","id":"1","account":"wxid_a","from":"x"}`:      "wxid_a",
-		`{"vendor":"eyun","id":"1","account":"a\"b","from":"x"}`:        `a\"b`,
-		`{"vendor":"eyun","id":"1","account":"","raw":{"account":"x"}}`: "",
-		`{"vendor":"eyun"}`: "",
-	} {
-		if got := string(account([]byte(in))); got != want {
-			t.Errorf("account(%s) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
 		"/hook":           "/hook",

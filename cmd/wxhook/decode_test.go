@@ -407,7 +407,6 @@ func TestDecodeEngines(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles the WebAssembly module")
 	}
-	t.Setenv("WXHOOK_WASM_CACHE", t.TempDir())
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "callbacks", "*", "*.json"))
 	if err != nil || len(files) < 50 {
 		t.Fatalf("%d fixtures: %v", len(files), err)

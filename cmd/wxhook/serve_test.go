@@ -156,20 +156,42 @@ func variants(t *testing.T, n int) (bodies [][]byte, keys []string) {
 
 var dialectOf = []string{"eyun", "dll", "wecom"}
 
-// buildWxhook builds the wxhook binary into a fresh temporary directory and
-// returns its path and the directory; with -short it skips the test, saying
-// why (what the test does with the binary).
+// built is the wxhook binary, built once per test binary by buildWxhook
+// and removed by TestMain.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	out      []byte
+	err      error
+}
+
+// buildWxhook returns the wxhook binary (built on first use) and a fresh
+// temporary directory for the test's data; with -short it skips the test,
+// saying why (what the test does with the binary).
 func buildWxhook(t *testing.T, why string) (bin, tmp string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip(why)
 	}
-	tmp = t.TempDir()
-	bin = filepath.Join(tmp, "wxhook")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "wxhook-test-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "wxhook")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin, tmp
+	return built.bin, t.TempDir()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {

@@ -80,12 +80,13 @@ type Result struct {
 	Vendor   decoder.Dialect // Meta (zero when !OK)
 	Kind     decoder.Kind
 	DedupKey []byte
+	Account  []byte // Meta.Account: the "account" as written in JSON (escaped); empty when !OK
 }
 
 // Equal reports whether two results are the same answer.
 func (r Result) Equal(o Result) bool {
 	return r.OK == o.OK && bytes.Equal(r.JSON, o.JSON) && r.Vendor == o.Vendor && r.Kind == o.Kind &&
-		bytes.Equal(r.DedupKey, o.DedupKey)
+		bytes.Equal(r.DedupKey, o.DedupKey) && bytes.Equal(r.Account, o.Account)
 }
 
 var (
@@ -357,7 +358,8 @@ func result(out []byte, m decoder.Meta, err error) (Result, error) {
 		}
 		return Result{JSON: de.AppendJSON(nil)}, nil
 	}
-	return Result{OK: true, JSON: bytes.Clone(out), Vendor: m.Vendor, Kind: m.Kind, DedupKey: bytes.Clone(m.DedupKey)}, nil
+	return Result{OK: true, JSON: bytes.Clone(out), Vendor: m.Vendor, Kind: m.Kind, DedupKey: bytes.Clone(m.DedupKey),
+		Account: bytes.Clone(m.Account)}, nil
 }
 
 // Check compares a runtime's result for c with the expected one and reports
@@ -406,6 +408,9 @@ func Diff(got, want Result, runtime string) string {
 	}
 	if !bytes.Equal(got.DedupKey, want.DedupKey) {
 		line("dedup_key", strconv.Quote(string(got.DedupKey)), strconv.Quote(string(want.DedupKey)))
+	}
+	if !bytes.Equal(got.Account, want.Account) {
+		line("account", strconv.Quote(string(got.Account)), strconv.Quote(string(want.Account)))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -51,14 +51,14 @@ func TestCorpusRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"name", "dialect", "body", "ok", "json", "vendor", "kind", "dedup_key"} {
+		for _, k := range []string{"name", "dialect", "body", "ok", "json", "vendor", "kind", "dedup_key", "account"} {
 			if _, ok := m[k]; !ok {
 				t.Fatalf("key %q missing: %s", k, sc.Bytes())
 			}
 		}
 		if m["ok"] == false {
 			errs++
-			if m["vendor"] != "" || m["kind"] != "" || m["dedup_key"] != "" {
+			if m["vendor"] != "" || m["kind"] != "" || m["dedup_key"] != "" || m["account"] != "" {
 				t.Errorf("error line with Meta: %s", sc.Bytes())
 			}
 		}
