@@ -1,6 +1,7 @@
 package decoder_test
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -134,5 +135,24 @@ func roundTrip[V textValue, P interface {
 	*into = zero
 	if err := json.Unmarshal(j, into); err != nil || *into != v {
 		t.Errorf("encoding/json read %s as %v, %v; want %v", j, *into, err, v)
+	}
+}
+
+// The examples' bodies are fixtures of the corpus, compacted.
+func TestExampleBodiesAreFixtures(t *testing.T) {
+	bodies := map[string]string{"wecom/seed_text_private": privateText, "wecom/seed_group_text": groupText}
+	for _, c := range conformance.Fixtures(t) {
+		want, ok := bodies[c.Name]
+		if !ok {
+			continue
+		}
+		delete(bodies, c.Name)
+		var b bytes.Buffer
+		if err := json.Compact(&b, c.Body); err != nil || b.String() != want {
+			t.Errorf("%s: the example's body is not the fixture:\n%s\n%s", c.Name, b.String(), want)
+		}
+	}
+	if len(bodies) != 0 {
+		t.Errorf("fixtures not found: %v", bodies)
 	}
 }
