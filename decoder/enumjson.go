@@ -7,8 +7,11 @@ import (
 	"github.com/mailru/easyjson/jwriter"
 )
 
-// The enums are written as their canonical names. They are hand-written
-// because easyjson would otherwise write them as numbers.
+// The enums are written as their canonical names. The generated code of
+// Event calls these MarshalEasyJSON/UnmarshalEasyJSON methods, which is why
+// they are exported: easyjson only calls a type's own code through them.
+// Without them it would fall back to MarshalText below, which allocates a
+// slice per field; these write the name straight into the buffer.
 
 // MarshalEasyJSON writes the dialect name.
 func (d Dialect) MarshalEasyJSON(w *jwriter.Writer) { w.String(d.String()) }
