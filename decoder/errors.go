@@ -76,6 +76,8 @@ func (e *Error) Is(target error) bool {
 }
 
 // errorEnvelope is the canonical error JSON: {"error":{...}}.
+//
+//easyjson:json
 type errorEnvelope struct {
 	Error *Error `json:"error"`
 }

@@ -39,11 +39,7 @@ func easyjsonD31a5a85DecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *e
 				if out.Error == nil {
 					out.Error = new(Error)
 				}
-				if in.IsNull() {
-					in.Skip()
-				} else {
-					(*out.Error).UnmarshalEasyJSON(in)
-				}
+				easyjsonD31a5a85DecodeGithubComWxhookWxhookDecoder1(in, out.Error)
 			}
 		default:
 			in.SkipRecursive()
@@ -65,7 +61,7 @@ func easyjsonD31a5a85EncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 		if in.Error == nil {
 			out.RawString("null")
 		} else {
-			(*in.Error).MarshalEasyJSON(out)
+			easyjsonD31a5a85EncodeGithubComWxhookWxhookDecoder1(out, *in.Error)
 		}
 	}
 	out.RawByte('}')
@@ -164,14 +160,4 @@ func easyjsonD31a5a85EncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in
 		out.String(string(in.Detail))
 	}
 	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Error) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonD31a5a85EncodeGithubComWxhookWxhookDecoder1(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Error) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonD31a5a85DecodeGithubComWxhookWxhookDecoder1(l, v)
 }

@@ -17,7 +17,928 @@ var (
 	_ easyjson.Marshaler
 )
 
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *WecomFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *Event) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "vendor":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Vendor).UnmarshalEasyJSON(in)
+			}
+		case "kind":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Kind).UnmarshalEasyJSON(in)
+			}
+		case "chat":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Chat).UnmarshalEasyJSON(in)
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = string(in.String())
+			}
+		case "dedup_key":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.DedupKey = string(in.String())
+			}
+		case "time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Time = int64(in.Int64())
+			}
+		case "account":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Account = string(in.String())
+			}
+		case "from":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.From = string(in.String())
+			}
+		case "to":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.To = string(in.String())
+			}
+		case "room":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Room = string(in.String())
+			}
+		case "self":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Self = bool(in.Bool())
+			}
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		case "mentions":
+			if in.IsNull() {
+				in.Skip()
+				out.Mentions = nil
+			} else {
+				in.Delim('[')
+				if out.Mentions == nil {
+					if !in.IsDelim(']') {
+						out.Mentions = make([]string, 0, 4)
+					} else {
+						out.Mentions = []string{}
+					}
+				} else {
+					out.Mentions = (out.Mentions)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v1 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v1 = string(in.String())
+					}
+					out.Mentions = append(out.Mentions, v1)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "from_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.FromName = string(in.String())
+			}
+		case "media":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in, &out.Media)
+		case "location":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder2(in, &out.Location)
+		case "link":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder3(in, &out.Link)
+		case "mini_program":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(in, &out.MiniProgram)
+		case "card":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder5(in, &out.Card)
+		case "quote":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder6(in, &out.Quote)
+		case "transfer":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder7(in, &out.Transfer)
+		case "red_packet":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder8(in, &out.RedPacket)
+		case "chat_history":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in, &out.History)
+		case "pat":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(in, &out.Pat)
+		case "recall":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(in, &out.Recall)
+		case "friend_request":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(in, &out.Friend)
+		case "room_change":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in, &out.RoomChange)
+		case "room_info":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(in, &out.RoomInfo)
+		case "wecom":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in, &out.Wecom)
+		case "eyun":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in, &out.Eyun)
+		case "dll":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in, &out.DLL)
+		case "content":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Content = string(in.String())
+			}
+		case "problem":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in, &out.Problem)
+		case "raw":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Raw).UnmarshalEasyJSON(in)
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in Event) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"vendor\":"
+		out.RawString(prefix[1:])
+		(in.Vendor).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"kind\":"
+		out.RawString(prefix)
+		(in.Kind).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"chat\":"
+		out.RawString(prefix)
+		(in.Chat).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.String(string(in.ID))
+	}
+	{
+		const prefix string = ",\"dedup_key\":"
+		out.RawString(prefix)
+		out.String(string(in.DedupKey))
+	}
+	{
+		const prefix string = ",\"time\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Time))
+	}
+	{
+		const prefix string = ",\"account\":"
+		out.RawString(prefix)
+		out.String(string(in.Account))
+	}
+	{
+		const prefix string = ",\"from\":"
+		out.RawString(prefix)
+		out.String(string(in.From))
+	}
+	{
+		const prefix string = ",\"to\":"
+		out.RawString(prefix)
+		out.String(string(in.To))
+	}
+	{
+		const prefix string = ",\"room\":"
+		out.RawString(prefix)
+		out.String(string(in.Room))
+	}
+	{
+		const prefix string = ",\"self\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Self))
+	}
+	{
+		const prefix string = ",\"text\":"
+		out.RawString(prefix)
+		out.String(string(in.Text))
+	}
+	{
+		const prefix string = ",\"mentions\":"
+		out.RawString(prefix)
+		if in.Mentions == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v2, v3 := range in.Mentions {
+				if v2 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v3))
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.FromName != "" {
+		const prefix string = ",\"from_name\":"
+		out.RawString(prefix)
+		out.String(string(in.FromName))
+	}
+	if (in.Media).IsDefined() {
+		const prefix string = ",\"media\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out, in.Media)
+	}
+	if (in.Location).IsDefined() {
+		const prefix string = ",\"location\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out, in.Location)
+	}
+	if (in.Link).IsDefined() {
+		const prefix string = ",\"link\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out, in.Link)
+	}
+	if (in.MiniProgram).IsDefined() {
+		const prefix string = ",\"mini_program\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out, in.MiniProgram)
+	}
+	if (in.Card).IsDefined() {
+		const prefix string = ",\"card\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out, in.Card)
+	}
+	if (in.Quote).IsDefined() {
+		const prefix string = ",\"quote\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out, in.Quote)
+	}
+	if (in.Transfer).IsDefined() {
+		const prefix string = ",\"transfer\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out, in.Transfer)
+	}
+	if (in.RedPacket).IsDefined() {
+		const prefix string = ",\"red_packet\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out, in.RedPacket)
+	}
+	if (in.History).IsDefined() {
+		const prefix string = ",\"chat_history\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out, in.History)
+	}
+	if (in.Pat).IsDefined() {
+		const prefix string = ",\"pat\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out, in.Pat)
+	}
+	if (in.Recall).IsDefined() {
+		const prefix string = ",\"recall\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out, in.Recall)
+	}
+	if (in.Friend).IsDefined() {
+		const prefix string = ",\"friend_request\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out, in.Friend)
+	}
+	if (in.RoomChange).IsDefined() {
+		const prefix string = ",\"room_change\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out, in.RoomChange)
+	}
+	if (in.RoomInfo).IsDefined() {
+		const prefix string = ",\"room_info\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out, in.RoomInfo)
+	}
+	if (in.Wecom).IsDefined() {
+		const prefix string = ",\"wecom\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.Wecom)
+	}
+	if (in.Eyun).IsDefined() {
+		const prefix string = ",\"eyun\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Eyun)
+	}
+	if (in.DLL).IsDefined() {
+		const prefix string = ",\"dll\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.DLL)
+	}
+	if in.Content != "" {
+		const prefix string = ",\"content\":"
+		out.RawString(prefix)
+		out.String(string(in.Content))
+	}
+	if (in.Problem).IsDefined() {
+		const prefix string = ",\"problem\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Problem)
+	}
+	if (in.Raw).IsDefined() {
+		const prefix string = ",\"raw\":"
+		out.RawString(prefix)
+		(in.Raw).MarshalEasyJSON(out)
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Event) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Event) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(l, v)
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *Problem) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "code":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Code = Code(in.String())
+			}
+		case "field":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Field = string(in.String())
+			}
+		case "offset":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Offset = int(in.Int())
+			}
+		case "detail":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Detail = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in Problem) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Code != "" {
+		const prefix string = ",\"code\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Code))
+	}
+	if in.Field != "" {
+		const prefix string = ",\"field\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Field))
+	}
+	if in.Offset != 0 {
+		const prefix string = ",\"offset\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int(int(in.Offset))
+	}
+	if in.Detail != "" {
+		const prefix string = ",\"detail\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Detail))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out *DLLFields) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "event":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Event = string(in.String())
+			}
+		case "description":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Description = string(in.String())
+			}
+		case "instance_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.InstanceID = string(in.String())
+			}
+		case "robot_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RobotID = string(in.String())
+			}
+		case "send_time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SendTime = int64(in.Int64())
+			}
+		case "local_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.LocalID = string(in.String())
+			}
+		case "server_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ServerID = string(in.String())
+			}
+		case "app_info":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AppInfo = string(in.String())
+			}
+		case "message_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageType = int64(in.Int64())
+			}
+		case "message_source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageSource = int64(in.Int64())
+			}
+		case "conversation_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ConversationID = string(in.String())
+			}
+		case "is_pc":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.IsPC = int64(in.Int64())
+			}
+		case "quote_app_info":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.QuoteAppInfo = string(in.String())
+			}
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = int64(in.Int64())
+			}
+		case "source_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SourceType = int64(in.Int64())
+			}
+		case "source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Source = string(in.String())
+			}
+		case "device":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Device = string(in.String())
+			}
+		case "phone":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Phone = string(in.String())
+			}
+		case "country":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Country = string(in.String())
+			}
+		case "from_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.FromType = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in DLLFields) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Event != "" {
+		const prefix string = ",\"event\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Event))
+	}
+	if in.Description != "" {
+		const prefix string = ",\"description\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Description))
+	}
+	if in.InstanceID != "" {
+		const prefix string = ",\"instance_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.InstanceID))
+	}
+	if in.RobotID != "" {
+		const prefix string = ",\"robot_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.RobotID))
+	}
+	if in.SendTime != 0 {
+		const prefix string = ",\"send_time\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.SendTime))
+	}
+	if in.LocalID != "" {
+		const prefix string = ",\"local_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.LocalID))
+	}
+	if in.ServerID != "" {
+		const prefix string = ",\"server_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.ServerID))
+	}
+	if in.AppInfo != "" {
+		const prefix string = ",\"app_info\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.AppInfo))
+	}
+	if in.MessageType != 0 {
+		const prefix string = ",\"message_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MessageType))
+	}
+	{
+		const prefix string = ",\"message_source\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MessageSource))
+	}
+	if in.ConversationID != "" {
+		const prefix string = ",\"conversation_id\":"
+		out.RawString(prefix)
+		out.String(string(in.ConversationID))
+	}
+	{
+		const prefix string = ",\"is_pc\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.IsPC))
+	}
+	if in.QuoteAppInfo != "" {
+		const prefix string = ",\"quote_app_info\":"
+		out.RawString(prefix)
+		out.String(string(in.QuoteAppInfo))
+	}
+	if in.Type != 0 {
+		const prefix string = ",\"type\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Type))
+	}
+	if in.SourceType != 0 {
+		const prefix string = ",\"source_type\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.SourceType))
+	}
+	if in.Source != "" {
+		const prefix string = ",\"source\":"
+		out.RawString(prefix)
+		out.String(string(in.Source))
+	}
+	if in.Device != "" {
+		const prefix string = ",\"device\":"
+		out.RawString(prefix)
+		out.String(string(in.Device))
+	}
+	if in.Phone != "" {
+		const prefix string = ",\"phone\":"
+		out.RawString(prefix)
+		out.String(string(in.Phone))
+	}
+	if in.Country != "" {
+		const prefix string = ",\"country\":"
+		out.RawString(prefix)
+		out.String(string(in.Country))
+	}
+	if in.FromType != "" {
+		const prefix string = ",\"from_type\":"
+		out.RawString(prefix)
+		out.String(string(in.FromType))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out *EyunFields) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "wc_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.WcID = string(in.String())
+			}
+		case "account":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Account = string(in.String())
+			}
+		case "w_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.WID = string(in.String())
+			}
+		case "msg_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgID = string(in.String())
+			}
+		case "message_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageType = int64(in.Int64())
+			}
+		case "msg_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgType = int64(in.Int64())
+			}
+		case "appmsg_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AppMsgType = int64(in.Int64())
+			}
+		case "msg_source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgSource = string(in.String())
+			}
+		case "length":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Length = int64(in.Int64())
+			}
+		case "voice_length":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.VoiceLength = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in EyunFields) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.WcID != "" {
+		const prefix string = ",\"wc_id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.WcID))
+	}
+	if in.Account != "" {
+		const prefix string = ",\"account\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Account))
+	}
+	if in.WID != "" {
+		const prefix string = ",\"w_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.WID))
+	}
+	if in.MsgID != "" {
+		const prefix string = ",\"msg_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MsgID))
+	}
+	{
+		const prefix string = ",\"message_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MessageType))
+	}
+	if in.MsgType != 0 {
+		const prefix string = ",\"msg_type\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.MsgType))
+	}
+	if in.AppMsgType != 0 {
+		const prefix string = ",\"appmsg_type\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.AppMsgType))
+	}
+	if in.MsgSource != "" {
+		const prefix string = ",\"msg_source\":"
+		out.RawString(prefix)
+		out.String(string(in.MsgSource))
+	}
+	if in.Length != 0 {
+		const prefix string = ",\"length\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Length))
+	}
+	if in.VoiceLength != 0 {
+		const prefix string = ",\"voice_length\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.VoiceLength))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out *WecomFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -77,7 +998,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *W
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in WecomFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in WecomFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -139,17 +1060,1045 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	}
 	out.RawByte('}')
 }
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v WecomFields) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(w, v)
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(in *jlexer.Lexer, out *RoomInfo) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = string(in.String())
+			}
+		case "owner":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Owner = string(in.String())
+			}
+		case "description":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Description = string(in.String())
+			}
+		case "avatar":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Avatar = string(in.String())
+			}
+		case "notify":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Notify = int64(in.Int64())
+			}
+		case "status":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Status = int64(in.Int64())
+			}
+		case "bit_mask":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.BitMask = int64(in.Int64())
+			}
+		case "add_contact_scene":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AddContactScene = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
 }
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *WecomFields) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(l, v)
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out *jwriter.Writer, in RoomInfo) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ID != "" {
+		const prefix string = ",\"id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.ID))
+	}
+	if in.Owner != "" {
+		const prefix string = ",\"owner\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Owner))
+	}
+	if in.Description != "" {
+		const prefix string = ",\"description\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Description))
+	}
+	if in.Avatar != "" {
+		const prefix string = ",\"avatar\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Avatar))
+	}
+	if in.Notify != 0 {
+		const prefix string = ",\"notify\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Notify))
+	}
+	if in.Status != 0 {
+		const prefix string = ",\"status\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Status))
+	}
+	if in.BitMask != 0 {
+		const prefix string = ",\"bit_mask\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.BitMask))
+	}
+	if in.AddContactScene != 0 {
+		const prefix string = ",\"add_contact_scene\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.AddContactScene))
+	}
+	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *Transfer) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in *jlexer.Lexer, out *RoomChange) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "actor":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Actor = string(in.String())
+			}
+		case "actor_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ActorName = string(in.String())
+			}
+		case "members":
+			if in.IsNull() {
+				in.Skip()
+				out.Members = nil
+			} else {
+				in.Delim('[')
+				if out.Members == nil {
+					if !in.IsDelim(']') {
+						out.Members = make([]Member, 0, 2)
+					} else {
+						out.Members = []Member{}
+					}
+				} else {
+					out.Members = (out.Members)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v4 Member
+					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in, &v4)
+					out.Members = append(out.Members, v4)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "topic":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Topic = string(in.String())
+			}
+		case "template":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Template = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, in RoomChange) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Actor != "" {
+		const prefix string = ",\"actor\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Actor))
+	}
+	if in.ActorName != "" {
+		const prefix string = ",\"actor_name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.ActorName))
+	}
+	if len(in.Members) != 0 {
+		const prefix string = ",\"members\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v5, v6 := range in.Members {
+				if v5 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, v6)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Topic != "" {
+		const prefix string = ",\"topic\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Topic))
+	}
+	if in.Template != "" {
+		const prefix string = ",\"template\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Template))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *Member) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = string(in.String())
+			}
+		case "name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Name = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in Member) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ID != "" {
+		const prefix string = ",\"id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.ID))
+	}
+	if in.Name != "" {
+		const prefix string = ",\"name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Name))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(in *jlexer.Lexer, out *FriendRequest) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "user_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "nickname":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Nickname = string(in.String())
+			}
+		case "message":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Message = string(in.String())
+			}
+		case "v3":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.V3 = string(in.String())
+			}
+		case "v4":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.V4 = string(in.String())
+			}
+		case "scene":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Scene = int64(in.Int64())
+			}
+		case "avatar":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Avatar = string(in.String())
+			}
+		case "alias":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Alias = string(in.String())
+			}
+		case "sex":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Sex = int64(in.Int64())
+			}
+		case "sign":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Sign = string(in.String())
+			}
+		case "province":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Province = string(in.String())
+			}
+		case "city":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.City = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out *jwriter.Writer, in FriendRequest) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.UserID != "" {
+		const prefix string = ",\"user_id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.UserID))
+	}
+	if in.Nickname != "" {
+		const prefix string = ",\"nickname\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Nickname))
+	}
+	if in.Message != "" {
+		const prefix string = ",\"message\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Message))
+	}
+	if in.V3 != "" {
+		const prefix string = ",\"v3\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.V3))
+	}
+	if in.V4 != "" {
+		const prefix string = ",\"v4\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.V4))
+	}
+	if in.Scene != 0 {
+		const prefix string = ",\"scene\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Scene))
+	}
+	if in.Avatar != "" {
+		const prefix string = ",\"avatar\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Avatar))
+	}
+	if in.Alias != "" {
+		const prefix string = ",\"alias\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Alias))
+	}
+	if in.Sex != 0 {
+		const prefix string = ",\"sex\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Sex))
+	}
+	if in.Sign != "" {
+		const prefix string = ",\"sign\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Sign))
+	}
+	if in.Province != "" {
+		const prefix string = ",\"province\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Province))
+	}
+	if in.City != "" {
+		const prefix string = ",\"city\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.City))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out *Recall) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = string(in.String())
+			}
+		case "msg_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgID = string(in.String())
+			}
+		case "session":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Session = string(in.String())
+			}
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out *jwriter.Writer, in Recall) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ID != "" {
+		const prefix string = ",\"id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.ID))
+	}
+	if in.MsgID != "" {
+		const prefix string = ",\"msg_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MsgID))
+	}
+	if in.Session != "" {
+		const prefix string = ",\"session\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Session))
+	}
+	if in.Text != "" {
+		const prefix string = ",\"text\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Text))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(in *jlexer.Lexer, out *Pat) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "from":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.From = string(in.String())
+			}
+		case "patted":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Patted = string(in.String())
+			}
+		case "chat":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Chat = string(in.String())
+			}
+		case "template":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Template = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out *jwriter.Writer, in Pat) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.From != "" {
+		const prefix string = ",\"from\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.From))
+	}
+	if in.Patted != "" {
+		const prefix string = ",\"patted\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Patted))
+	}
+	if in.Chat != "" {
+		const prefix string = ",\"chat\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Chat))
+	}
+	if in.Template != "" {
+		const prefix string = ",\"template\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Template))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *ChatHistory) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Title = string(in.String())
+			}
+		case "desc":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Desc = string(in.String())
+			}
+		case "items":
+			if in.IsNull() {
+				in.Skip()
+				out.Items = nil
+			} else {
+				in.Delim('[')
+				if out.Items == nil {
+					if !in.IsDelim(']') {
+						out.Items = make([]HistoryItem, 0, 1)
+					} else {
+						out.Items = []HistoryItem{}
+					}
+				} else {
+					out.Items = (out.Items)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v7 HistoryItem
+					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in, &v7)
+					out.Items = append(out.Items, v7)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in ChatHistory) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Title != "" {
+		const prefix string = ",\"title\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Title))
+	}
+	if in.Desc != "" {
+		const prefix string = ",\"desc\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Desc))
+	}
+	if len(in.Items) != 0 {
+		const prefix string = ",\"items\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v8, v9 := range in.Items {
+				if v8 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out, v9)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *HistoryItem) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = int64(in.Int64())
+			}
+		case "name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Name = string(in.String())
+			}
+		case "time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Time = string(in.String())
+			}
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in HistoryItem) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.Int64(int64(in.Type))
+	}
+	if in.Name != "" {
+		const prefix string = ",\"name\":"
+		out.RawString(prefix)
+		out.String(string(in.Name))
+	}
+	if in.Time != "" {
+		const prefix string = ",\"time\":"
+		out.RawString(prefix)
+		out.String(string(in.Time))
+	}
+	if in.Text != "" {
+		const prefix string = ",\"text\":"
+		out.RawString(prefix)
+		out.String(string(in.Text))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *RedPacket) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Title = string(in.String())
+			}
+		case "wishing":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Wishing = string(in.String())
+			}
+		case "sender_title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SenderTitle = string(in.String())
+			}
+		case "native_url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.NativeURL = string(in.String())
+			}
+		case "scene_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SceneID = string(in.String())
+			}
+		case "icon_url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.IconURL = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in RedPacket) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Title != "" {
+		const prefix string = ",\"title\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Title))
+	}
+	if in.Wishing != "" {
+		const prefix string = ",\"wishing\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Wishing))
+	}
+	if in.SenderTitle != "" {
+		const prefix string = ",\"sender_title\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.SenderTitle))
+	}
+	if in.NativeURL != "" {
+		const prefix string = ",\"native_url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.NativeURL))
+	}
+	if in.SceneID != "" {
+		const prefix string = ",\"scene_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.SceneID))
+	}
+	if in.IconURL != "" {
+		const prefix string = ",\"icon_url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.IconURL))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *Transfer) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -227,7 +2176,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in Transfer) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in Transfer) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -319,739 +2268,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in
 	}
 	out.RawByte('}')
 }
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Transfer) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Transfer) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder2(in *jlexer.Lexer, out *Thumb) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "url":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.URL = string(in.String())
-			}
-		case "file_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.FileID = string(in.String())
-			}
-		case "aes_key":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.AESKey = string(in.String())
-			}
-		case "md5":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MD5 = string(in.String())
-			}
-		case "size":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Size = int64(in.Int64())
-			}
-		case "width":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Width = int64(in.Int64())
-			}
-		case "height":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Height = int64(in.Int64())
-			}
-		case "data":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Data = string(in.String())
-			}
-		case "cdn_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.CDNType = int64(in.Int64())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out *jwriter.Writer, in Thumb) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.URL != "" {
-		const prefix string = ",\"url\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.URL))
-	}
-	if in.FileID != "" {
-		const prefix string = ",\"file_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.FileID))
-	}
-	if in.AESKey != "" {
-		const prefix string = ",\"aes_key\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.AESKey))
-	}
-	if in.MD5 != "" {
-		const prefix string = ",\"md5\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.MD5))
-	}
-	if in.Size != 0 {
-		const prefix string = ",\"size\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Size))
-	}
-	if in.Width != 0 {
-		const prefix string = ",\"width\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Width))
-	}
-	if in.Height != 0 {
-		const prefix string = ",\"height\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Height))
-	}
-	if in.Data != "" {
-		const prefix string = ",\"data\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Data))
-	}
-	if in.CDNType != 0 {
-		const prefix string = ",\"cdn_type\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.CDNType))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Thumb) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Thumb) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder2(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder3(in *jlexer.Lexer, out *RoomInfo) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ID = string(in.String())
-			}
-		case "owner":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Owner = string(in.String())
-			}
-		case "description":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Description = string(in.String())
-			}
-		case "avatar":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Avatar = string(in.String())
-			}
-		case "notify":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Notify = int64(in.Int64())
-			}
-		case "status":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Status = int64(in.Int64())
-			}
-		case "bit_mask":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.BitMask = int64(in.Int64())
-			}
-		case "add_contact_scene":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.AddContactScene = int64(in.Int64())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out *jwriter.Writer, in RoomInfo) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.ID != "" {
-		const prefix string = ",\"id\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.ID))
-	}
-	if in.Owner != "" {
-		const prefix string = ",\"owner\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Owner))
-	}
-	if in.Description != "" {
-		const prefix string = ",\"description\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Description))
-	}
-	if in.Avatar != "" {
-		const prefix string = ",\"avatar\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Avatar))
-	}
-	if in.Notify != 0 {
-		const prefix string = ",\"notify\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Notify))
-	}
-	if in.Status != 0 {
-		const prefix string = ",\"status\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Status))
-	}
-	if in.BitMask != 0 {
-		const prefix string = ",\"bit_mask\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.BitMask))
-	}
-	if in.AddContactScene != 0 {
-		const prefix string = ",\"add_contact_scene\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.AddContactScene))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder3(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(in *jlexer.Lexer, out *RoomChange) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "actor":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Actor = string(in.String())
-			}
-		case "actor_name":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ActorName = string(in.String())
-			}
-		case "members":
-			if in.IsNull() {
-				in.Skip()
-				out.Members = nil
-			} else {
-				in.Delim('[')
-				if out.Members == nil {
-					if !in.IsDelim(']') {
-						out.Members = make([]Member, 0, 2)
-					} else {
-						out.Members = []Member{}
-					}
-				} else {
-					out.Members = (out.Members)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v1 Member
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						(v1).UnmarshalEasyJSON(in)
-					}
-					out.Members = append(out.Members, v1)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "topic":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Topic = string(in.String())
-			}
-		case "template":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Template = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in RoomChange) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.Actor != "" {
-		const prefix string = ",\"actor\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.Actor))
-	}
-	if in.ActorName != "" {
-		const prefix string = ",\"actor_name\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.ActorName))
-	}
-	if len(in.Members) != 0 {
-		const prefix string = ",\"members\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		{
-			out.RawByte('[')
-			for v2, v3 := range in.Members {
-				if v2 > 0 {
-					out.RawByte(',')
-				}
-				(v3).MarshalEasyJSON(out)
-			}
-			out.RawByte(']')
-		}
-	}
-	if in.Topic != "" {
-		const prefix string = ",\"topic\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Topic))
-	}
-	if in.Template != "" {
-		const prefix string = ",\"template\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Template))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v RoomChange) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *RoomChange) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder5(in *jlexer.Lexer, out *RedPacket) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "title":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Title = string(in.String())
-			}
-		case "wishing":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Wishing = string(in.String())
-			}
-		case "sender_title":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.SenderTitle = string(in.String())
-			}
-		case "native_url":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.NativeURL = string(in.String())
-			}
-		case "scene_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.SceneID = string(in.String())
-			}
-		case "icon_url":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.IconURL = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out *jwriter.Writer, in RedPacket) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.Title != "" {
-		const prefix string = ",\"title\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.Title))
-	}
-	if in.Wishing != "" {
-		const prefix string = ",\"wishing\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Wishing))
-	}
-	if in.SenderTitle != "" {
-		const prefix string = ",\"sender_title\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.SenderTitle))
-	}
-	if in.NativeURL != "" {
-		const prefix string = ",\"native_url\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.NativeURL))
-	}
-	if in.SceneID != "" {
-		const prefix string = ",\"scene_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.SceneID))
-	}
-	if in.IconURL != "" {
-		const prefix string = ",\"icon_url\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.IconURL))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v RedPacket) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *RedPacket) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder5(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder6(in *jlexer.Lexer, out *Recall) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ID = string(in.String())
-			}
-		case "msg_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MsgID = string(in.String())
-			}
-		case "session":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Session = string(in.String())
-			}
-		case "text":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Text = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out *jwriter.Writer, in Recall) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.ID != "" {
-		const prefix string = ",\"id\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.ID))
-	}
-	if in.MsgID != "" {
-		const prefix string = ",\"msg_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.MsgID))
-	}
-	if in.Session != "" {
-		const prefix string = ",\"session\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Session))
-	}
-	if in.Text != "" {
-		const prefix string = ",\"text\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Text))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Recall) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Recall) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder6(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *Quote) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder6(in *jlexer.Lexer, out *Quote) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1123,7 +2340,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in Quote) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out *jwriter.Writer, in Quote) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1205,17 +2422,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in
 	}
 	out.RawByte('}')
 }
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Quote) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Quote) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder7(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *Problem) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder5(in *jlexer.Lexer, out *Card) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1229,129 +2436,71 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *
 		key := in.UnsafeFieldName(false)
 		in.WantColon()
 		switch key {
-		case "code":
+		case "user_id":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Code = Code(in.String())
+				out.UserID = string(in.String())
 			}
-		case "field":
+		case "nickname":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Field = string(in.String())
+				out.Nickname = string(in.String())
 			}
-		case "offset":
+		case "alias":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Offset = int(in.Int())
+				out.Alias = string(in.String())
 			}
-		case "detail":
+		case "avatar":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Detail = string(in.String())
+				out.Avatar = string(in.String())
 			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in Problem) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.Code != "" {
-		const prefix string = ",\"code\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.Code))
-	}
-	if in.Field != "" {
-		const prefix string = ",\"field\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Field))
-	}
-	if in.Offset != 0 {
-		const prefix string = ",\"offset\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int(int(in.Offset))
-	}
-	if in.Detail != "" {
-		const prefix string = ",\"detail\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Detail))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Problem) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Problem) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder8(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *Pat) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "from":
+		case "sex":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.From = string(in.String())
+				out.Sex = int64(in.Int64())
 			}
-		case "patted":
+		case "province":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Patted = string(in.String())
+				out.Province = string(in.String())
 			}
-		case "chat":
+		case "city":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Chat = string(in.String())
+				out.City = string(in.String())
 			}
-		case "template":
+		case "sign":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Template = string(in.String())
+				out.Sign = string(in.String())
+			}
+		case "ticket":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Ticket = string(in.String())
+			}
+		case "corp_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CorpID = int64(in.Int64())
+			}
+		case "corp_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CorpName = string(in.String())
 			}
 		default:
 			in.SkipRecursive()
@@ -1363,59 +2512,119 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in Pat) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out *jwriter.Writer, in Card) {
 	out.RawByte('{')
 	first := true
 	_ = first
-	if in.From != "" {
-		const prefix string = ",\"from\":"
+	if in.UserID != "" {
+		const prefix string = ",\"user_id\":"
 		first = false
 		out.RawString(prefix[1:])
-		out.String(string(in.From))
+		out.String(string(in.UserID))
 	}
-	if in.Patted != "" {
-		const prefix string = ",\"patted\":"
+	if in.Nickname != "" {
+		const prefix string = ",\"nickname\":"
 		if first {
 			first = false
 			out.RawString(prefix[1:])
 		} else {
 			out.RawString(prefix)
 		}
-		out.String(string(in.Patted))
+		out.String(string(in.Nickname))
 	}
-	if in.Chat != "" {
-		const prefix string = ",\"chat\":"
+	if in.Alias != "" {
+		const prefix string = ",\"alias\":"
 		if first {
 			first = false
 			out.RawString(prefix[1:])
 		} else {
 			out.RawString(prefix)
 		}
-		out.String(string(in.Chat))
+		out.String(string(in.Alias))
 	}
-	if in.Template != "" {
-		const prefix string = ",\"template\":"
+	if in.Avatar != "" {
+		const prefix string = ",\"avatar\":"
 		if first {
 			first = false
 			out.RawString(prefix[1:])
 		} else {
 			out.RawString(prefix)
 		}
-		out.String(string(in.Template))
+		out.String(string(in.Avatar))
+	}
+	if in.Sex != 0 {
+		const prefix string = ",\"sex\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Sex))
+	}
+	if in.Province != "" {
+		const prefix string = ",\"province\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Province))
+	}
+	if in.City != "" {
+		const prefix string = ",\"city\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.City))
+	}
+	if in.Sign != "" {
+		const prefix string = ",\"sign\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Sign))
+	}
+	if in.Ticket != "" {
+		const prefix string = ",\"ticket\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Ticket))
+	}
+	if in.CorpID != 0 {
+		const prefix string = ",\"corp_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.CorpID))
+	}
+	if in.CorpName != "" {
+		const prefix string = ",\"corp_name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.CorpName))
 	}
 	out.RawByte('}')
 }
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Pat) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Pat) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(in *jlexer.Lexer, out *MiniProgram) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(in *jlexer.Lexer, out *MiniProgram) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1490,11 +2699,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(in *jlexer.Lexer, out 
 				out.TodoFlag = int64(in.Int64())
 			}
 		case "thumb":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Thumb).UnmarshalEasyJSON(in)
-			}
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &out.Thumb)
 		default:
 			in.SkipRecursive()
 		}
@@ -1505,7 +2710,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out *jwriter.Writer, in MiniProgram) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in MiniProgram) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1613,21 +2818,11 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out *jwriter.Writer, i
 		} else {
 			out.RawString(prefix)
 		}
-		(in.Thumb).MarshalEasyJSON(out)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, in.Thumb)
 	}
 	out.RawByte('}')
 }
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v MiniProgram) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *MiniProgram) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out *Member) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *Thumb) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1641,17 +2836,59 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out 
 		key := in.UnsafeFieldName(false)
 		in.WantColon()
 		switch key {
-		case "id":
+		case "url":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.ID = string(in.String())
+				out.URL = string(in.String())
 			}
-		case "name":
+		case "file_id":
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				out.Name = string(in.String())
+				out.FileID = string(in.String())
+			}
+		case "aes_key":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AESKey = string(in.String())
+			}
+		case "md5":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MD5 = string(in.String())
+			}
+		case "size":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Size = int64(in.Int64())
+			}
+		case "width":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Width = int64(in.Int64())
+			}
+		case "height":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Height = int64(in.Int64())
+			}
+		case "data":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Data = string(in.String())
+			}
+		case "cdn_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CDNType = int64(in.Int64())
 			}
 		default:
 			in.SkipRecursive()
@@ -1663,39 +2900,328 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out *jwriter.Writer, in Member) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in Thumb) {
 	out.RawByte('{')
 	first := true
 	_ = first
-	if in.ID != "" {
-		const prefix string = ",\"id\":"
+	if in.URL != "" {
+		const prefix string = ",\"url\":"
 		first = false
 		out.RawString(prefix[1:])
-		out.String(string(in.ID))
+		out.String(string(in.URL))
 	}
-	if in.Name != "" {
-		const prefix string = ",\"name\":"
+	if in.FileID != "" {
+		const prefix string = ",\"file_id\":"
 		if first {
 			first = false
 			out.RawString(prefix[1:])
 		} else {
 			out.RawString(prefix)
 		}
-		out.String(string(in.Name))
+		out.String(string(in.FileID))
+	}
+	if in.AESKey != "" {
+		const prefix string = ",\"aes_key\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.AESKey))
+	}
+	if in.MD5 != "" {
+		const prefix string = ",\"md5\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MD5))
+	}
+	if in.Size != 0 {
+		const prefix string = ",\"size\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Size))
+	}
+	if in.Width != 0 {
+		const prefix string = ",\"width\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Width))
+	}
+	if in.Height != 0 {
+		const prefix string = ",\"height\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Height))
+	}
+	if in.Data != "" {
+		const prefix string = ",\"data\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Data))
+	}
+	if in.CDNType != 0 {
+		const prefix string = ",\"cdn_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.CDNType))
 	}
 	out.RawByte('}')
 }
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Member) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(w, v)
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder3(in *jlexer.Lexer, out *Link) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Title = string(in.String())
+			}
+		case "desc":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Desc = string(in.String())
+			}
+		case "url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.URL = string(in.String())
+			}
+		case "thumb_url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ThumbURL = string(in.String())
+			}
+		case "source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Source = string(in.String())
+			}
+		case "app_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AppID = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
 }
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Member) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(l, v)
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out *jwriter.Writer, in Link) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Title != "" {
+		const prefix string = ",\"title\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Title))
+	}
+	if in.Desc != "" {
+		const prefix string = ",\"desc\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Desc))
+	}
+	if in.URL != "" {
+		const prefix string = ",\"url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.URL))
+	}
+	if in.ThumbURL != "" {
+		const prefix string = ",\"thumb_url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.ThumbURL))
+	}
+	if in.Source != "" {
+		const prefix string = ",\"source\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Source))
+	}
+	if in.AppID != "" {
+		const prefix string = ",\"app_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.AppID))
+	}
+	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(in *jlexer.Lexer, out *Media) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder2(in *jlexer.Lexer, out *Location) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "lat":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Lat = float64(in.Float64())
+			}
+		case "lng":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Lng = float64(in.Float64())
+			}
+		case "zoom":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Zoom = float64(in.Float64())
+			}
+		case "label":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Label = string(in.String())
+			}
+		case "poi":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.POI = string(in.String())
+			}
+		case "poi_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.POIID = string(in.String())
+			}
+		case "map_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MapType = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out *jwriter.Writer, in Location) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"lat\":"
+		out.RawString(prefix[1:])
+		out.Float64(float64(in.Lat))
+	}
+	{
+		const prefix string = ",\"lng\":"
+		out.RawString(prefix)
+		out.Float64(float64(in.Lng))
+	}
+	{
+		const prefix string = ",\"zoom\":"
+		out.RawString(prefix)
+		out.Float64(float64(in.Zoom))
+	}
+	if in.Label != "" {
+		const prefix string = ",\"label\":"
+		out.RawString(prefix)
+		out.String(string(in.Label))
+	}
+	if in.POI != "" {
+		const prefix string = ",\"poi\":"
+		out.RawString(prefix)
+		out.String(string(in.POI))
+	}
+	if in.POIID != "" {
+		const prefix string = ",\"poi_id\":"
+		out.RawString(prefix)
+		out.String(string(in.POIID))
+	}
+	if in.MapType != "" {
+		const prefix string = ",\"map_type\":"
+		out.RawString(prefix)
+		out.String(string(in.MapType))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *Media) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1824,11 +3350,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(in *jlexer.Lexer, out 
 				out.ProductID = string(in.String())
 			}
 		case "thumb":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Thumb).UnmarshalEasyJSON(in)
-			}
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &out.Thumb)
 		default:
 			in.SkipRecursive()
 		}
@@ -1839,7 +3361,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out *jwriter.Writer, in Media) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in Media) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2037,1827 +3559,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out *jwriter.Writer, i
 		} else {
 			out.RawString(prefix)
 		}
-		(in.Thumb).MarshalEasyJSON(out)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, in.Thumb)
 	}
 	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Media) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Media) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in *jlexer.Lexer, out *Location) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "lat":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Lat = float64(in.Float64())
-			}
-		case "lng":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Lng = float64(in.Float64())
-			}
-		case "zoom":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Zoom = float64(in.Float64())
-			}
-		case "label":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Label = string(in.String())
-			}
-		case "poi":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.POI = string(in.String())
-			}
-		case "poi_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.POIID = string(in.String())
-			}
-		case "map_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MapType = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, in Location) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"lat\":"
-		out.RawString(prefix[1:])
-		out.Float64(float64(in.Lat))
-	}
-	{
-		const prefix string = ",\"lng\":"
-		out.RawString(prefix)
-		out.Float64(float64(in.Lng))
-	}
-	{
-		const prefix string = ",\"zoom\":"
-		out.RawString(prefix)
-		out.Float64(float64(in.Zoom))
-	}
-	if in.Label != "" {
-		const prefix string = ",\"label\":"
-		out.RawString(prefix)
-		out.String(string(in.Label))
-	}
-	if in.POI != "" {
-		const prefix string = ",\"poi\":"
-		out.RawString(prefix)
-		out.String(string(in.POI))
-	}
-	if in.POIID != "" {
-		const prefix string = ",\"poi_id\":"
-		out.RawString(prefix)
-		out.String(string(in.POIID))
-	}
-	if in.MapType != "" {
-		const prefix string = ",\"map_type\":"
-		out.RawString(prefix)
-		out.String(string(in.MapType))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Location) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Location) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(in *jlexer.Lexer, out *Link) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "title":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Title = string(in.String())
-			}
-		case "desc":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Desc = string(in.String())
-			}
-		case "url":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.URL = string(in.String())
-			}
-		case "thumb_url":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ThumbURL = string(in.String())
-			}
-		case "source":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Source = string(in.String())
-			}
-		case "app_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.AppID = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out *jwriter.Writer, in Link) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.Title != "" {
-		const prefix string = ",\"title\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.Title))
-	}
-	if in.Desc != "" {
-		const prefix string = ",\"desc\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Desc))
-	}
-	if in.URL != "" {
-		const prefix string = ",\"url\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.URL))
-	}
-	if in.ThumbURL != "" {
-		const prefix string = ",\"thumb_url\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.ThumbURL))
-	}
-	if in.Source != "" {
-		const prefix string = ",\"source\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Source))
-	}
-	if in.AppID != "" {
-		const prefix string = ",\"app_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.AppID))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Link) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Link) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out *HistoryItem) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = int64(in.Int64())
-			}
-		case "name":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Name = string(in.String())
-			}
-		case "time":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Time = string(in.String())
-			}
-		case "text":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Text = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in HistoryItem) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"type\":"
-		out.RawString(prefix[1:])
-		out.Int64(int64(in.Type))
-	}
-	if in.Name != "" {
-		const prefix string = ",\"name\":"
-		out.RawString(prefix)
-		out.String(string(in.Name))
-	}
-	if in.Time != "" {
-		const prefix string = ",\"time\":"
-		out.RawString(prefix)
-		out.String(string(in.Time))
-	}
-	if in.Text != "" {
-		const prefix string = ",\"text\":"
-		out.RawString(prefix)
-		out.String(string(in.Text))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v HistoryItem) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *HistoryItem) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out *FriendRequest) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "user_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.UserID = string(in.String())
-			}
-		case "nickname":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Nickname = string(in.String())
-			}
-		case "message":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Message = string(in.String())
-			}
-		case "v3":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.V3 = string(in.String())
-			}
-		case "v4":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.V4 = string(in.String())
-			}
-		case "scene":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Scene = int64(in.Int64())
-			}
-		case "avatar":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Avatar = string(in.String())
-			}
-		case "alias":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Alias = string(in.String())
-			}
-		case "sex":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Sex = int64(in.Int64())
-			}
-		case "sign":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Sign = string(in.String())
-			}
-		case "province":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Province = string(in.String())
-			}
-		case "city":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.City = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in FriendRequest) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.UserID != "" {
-		const prefix string = ",\"user_id\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.UserID))
-	}
-	if in.Nickname != "" {
-		const prefix string = ",\"nickname\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Nickname))
-	}
-	if in.Message != "" {
-		const prefix string = ",\"message\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Message))
-	}
-	if in.V3 != "" {
-		const prefix string = ",\"v3\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.V3))
-	}
-	if in.V4 != "" {
-		const prefix string = ",\"v4\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.V4))
-	}
-	if in.Scene != 0 {
-		const prefix string = ",\"scene\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Scene))
-	}
-	if in.Avatar != "" {
-		const prefix string = ",\"avatar\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Avatar))
-	}
-	if in.Alias != "" {
-		const prefix string = ",\"alias\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Alias))
-	}
-	if in.Sex != 0 {
-		const prefix string = ",\"sex\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Sex))
-	}
-	if in.Sign != "" {
-		const prefix string = ",\"sign\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Sign))
-	}
-	if in.Province != "" {
-		const prefix string = ",\"province\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Province))
-	}
-	if in.City != "" {
-		const prefix string = ",\"city\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.City))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v FriendRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *FriendRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out *EyunFields) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "wc_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.WcID = string(in.String())
-			}
-		case "account":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Account = string(in.String())
-			}
-		case "w_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.WID = string(in.String())
-			}
-		case "msg_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MsgID = string(in.String())
-			}
-		case "message_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MessageType = int64(in.Int64())
-			}
-		case "msg_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MsgType = int64(in.Int64())
-			}
-		case "appmsg_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.AppMsgType = int64(in.Int64())
-			}
-		case "msg_source":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MsgSource = string(in.String())
-			}
-		case "length":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Length = int64(in.Int64())
-			}
-		case "voice_length":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.VoiceLength = int64(in.Int64())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in EyunFields) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.WcID != "" {
-		const prefix string = ",\"wc_id\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.WcID))
-	}
-	if in.Account != "" {
-		const prefix string = ",\"account\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Account))
-	}
-	if in.WID != "" {
-		const prefix string = ",\"w_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.WID))
-	}
-	if in.MsgID != "" {
-		const prefix string = ",\"msg_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.MsgID))
-	}
-	{
-		const prefix string = ",\"message_type\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.MessageType))
-	}
-	if in.MsgType != 0 {
-		const prefix string = ",\"msg_type\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.MsgType))
-	}
-	if in.AppMsgType != 0 {
-		const prefix string = ",\"appmsg_type\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.AppMsgType))
-	}
-	if in.MsgSource != "" {
-		const prefix string = ",\"msg_source\":"
-		out.RawString(prefix)
-		out.String(string(in.MsgSource))
-	}
-	if in.Length != 0 {
-		const prefix string = ",\"length\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.Length))
-	}
-	if in.VoiceLength != 0 {
-		const prefix string = ",\"voice_length\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.VoiceLength))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v EyunFields) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *EyunFields) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *Event) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "vendor":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Vendor).UnmarshalEasyJSON(in)
-			}
-		case "kind":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Kind).UnmarshalEasyJSON(in)
-			}
-		case "chat":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Chat).UnmarshalEasyJSON(in)
-			}
-		case "id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ID = string(in.String())
-			}
-		case "dedup_key":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.DedupKey = string(in.String())
-			}
-		case "time":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Time = int64(in.Int64())
-			}
-		case "account":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Account = string(in.String())
-			}
-		case "from":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.From = string(in.String())
-			}
-		case "to":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.To = string(in.String())
-			}
-		case "room":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Room = string(in.String())
-			}
-		case "self":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Self = bool(in.Bool())
-			}
-		case "text":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Text = string(in.String())
-			}
-		case "mentions":
-			if in.IsNull() {
-				in.Skip()
-				out.Mentions = nil
-			} else {
-				in.Delim('[')
-				if out.Mentions == nil {
-					if !in.IsDelim(']') {
-						out.Mentions = make([]string, 0, 4)
-					} else {
-						out.Mentions = []string{}
-					}
-				} else {
-					out.Mentions = (out.Mentions)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v4 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v4 = string(in.String())
-					}
-					out.Mentions = append(out.Mentions, v4)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "from_name":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.FromName = string(in.String())
-			}
-		case "media":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Media).UnmarshalEasyJSON(in)
-			}
-		case "location":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Location).UnmarshalEasyJSON(in)
-			}
-		case "link":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Link).UnmarshalEasyJSON(in)
-			}
-		case "mini_program":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.MiniProgram).UnmarshalEasyJSON(in)
-			}
-		case "card":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Card).UnmarshalEasyJSON(in)
-			}
-		case "quote":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Quote).UnmarshalEasyJSON(in)
-			}
-		case "transfer":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Transfer).UnmarshalEasyJSON(in)
-			}
-		case "red_packet":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.RedPacket).UnmarshalEasyJSON(in)
-			}
-		case "chat_history":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.History).UnmarshalEasyJSON(in)
-			}
-		case "pat":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Pat).UnmarshalEasyJSON(in)
-			}
-		case "recall":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Recall).UnmarshalEasyJSON(in)
-			}
-		case "friend_request":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Friend).UnmarshalEasyJSON(in)
-			}
-		case "room_change":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.RoomChange).UnmarshalEasyJSON(in)
-			}
-		case "room_info":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.RoomInfo).UnmarshalEasyJSON(in)
-			}
-		case "wecom":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Wecom).UnmarshalEasyJSON(in)
-			}
-		case "eyun":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Eyun).UnmarshalEasyJSON(in)
-			}
-		case "dll":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.DLL).UnmarshalEasyJSON(in)
-			}
-		case "content":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Content = string(in.String())
-			}
-		case "problem":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Problem).UnmarshalEasyJSON(in)
-			}
-		case "raw":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				(out.Raw).UnmarshalEasyJSON(in)
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in Event) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"vendor\":"
-		out.RawString(prefix[1:])
-		(in.Vendor).MarshalEasyJSON(out)
-	}
-	{
-		const prefix string = ",\"kind\":"
-		out.RawString(prefix)
-		(in.Kind).MarshalEasyJSON(out)
-	}
-	{
-		const prefix string = ",\"chat\":"
-		out.RawString(prefix)
-		(in.Chat).MarshalEasyJSON(out)
-	}
-	{
-		const prefix string = ",\"id\":"
-		out.RawString(prefix)
-		out.String(string(in.ID))
-	}
-	{
-		const prefix string = ",\"dedup_key\":"
-		out.RawString(prefix)
-		out.String(string(in.DedupKey))
-	}
-	{
-		const prefix string = ",\"time\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.Time))
-	}
-	{
-		const prefix string = ",\"account\":"
-		out.RawString(prefix)
-		out.String(string(in.Account))
-	}
-	{
-		const prefix string = ",\"from\":"
-		out.RawString(prefix)
-		out.String(string(in.From))
-	}
-	{
-		const prefix string = ",\"to\":"
-		out.RawString(prefix)
-		out.String(string(in.To))
-	}
-	{
-		const prefix string = ",\"room\":"
-		out.RawString(prefix)
-		out.String(string(in.Room))
-	}
-	{
-		const prefix string = ",\"self\":"
-		out.RawString(prefix)
-		out.Bool(bool(in.Self))
-	}
-	{
-		const prefix string = ",\"text\":"
-		out.RawString(prefix)
-		out.String(string(in.Text))
-	}
-	{
-		const prefix string = ",\"mentions\":"
-		out.RawString(prefix)
-		if in.Mentions == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
-			out.RawByte('[')
-			for v5, v6 := range in.Mentions {
-				if v5 > 0 {
-					out.RawByte(',')
-				}
-				out.String(string(v6))
-			}
-			out.RawByte(']')
-		}
-	}
-	if in.FromName != "" {
-		const prefix string = ",\"from_name\":"
-		out.RawString(prefix)
-		out.String(string(in.FromName))
-	}
-	if (in.Media).IsDefined() {
-		const prefix string = ",\"media\":"
-		out.RawString(prefix)
-		(in.Media).MarshalEasyJSON(out)
-	}
-	if (in.Location).IsDefined() {
-		const prefix string = ",\"location\":"
-		out.RawString(prefix)
-		(in.Location).MarshalEasyJSON(out)
-	}
-	if (in.Link).IsDefined() {
-		const prefix string = ",\"link\":"
-		out.RawString(prefix)
-		(in.Link).MarshalEasyJSON(out)
-	}
-	if (in.MiniProgram).IsDefined() {
-		const prefix string = ",\"mini_program\":"
-		out.RawString(prefix)
-		(in.MiniProgram).MarshalEasyJSON(out)
-	}
-	if (in.Card).IsDefined() {
-		const prefix string = ",\"card\":"
-		out.RawString(prefix)
-		(in.Card).MarshalEasyJSON(out)
-	}
-	if (in.Quote).IsDefined() {
-		const prefix string = ",\"quote\":"
-		out.RawString(prefix)
-		(in.Quote).MarshalEasyJSON(out)
-	}
-	if (in.Transfer).IsDefined() {
-		const prefix string = ",\"transfer\":"
-		out.RawString(prefix)
-		(in.Transfer).MarshalEasyJSON(out)
-	}
-	if (in.RedPacket).IsDefined() {
-		const prefix string = ",\"red_packet\":"
-		out.RawString(prefix)
-		(in.RedPacket).MarshalEasyJSON(out)
-	}
-	if (in.History).IsDefined() {
-		const prefix string = ",\"chat_history\":"
-		out.RawString(prefix)
-		(in.History).MarshalEasyJSON(out)
-	}
-	if (in.Pat).IsDefined() {
-		const prefix string = ",\"pat\":"
-		out.RawString(prefix)
-		(in.Pat).MarshalEasyJSON(out)
-	}
-	if (in.Recall).IsDefined() {
-		const prefix string = ",\"recall\":"
-		out.RawString(prefix)
-		(in.Recall).MarshalEasyJSON(out)
-	}
-	if (in.Friend).IsDefined() {
-		const prefix string = ",\"friend_request\":"
-		out.RawString(prefix)
-		(in.Friend).MarshalEasyJSON(out)
-	}
-	if (in.RoomChange).IsDefined() {
-		const prefix string = ",\"room_change\":"
-		out.RawString(prefix)
-		(in.RoomChange).MarshalEasyJSON(out)
-	}
-	if (in.RoomInfo).IsDefined() {
-		const prefix string = ",\"room_info\":"
-		out.RawString(prefix)
-		(in.RoomInfo).MarshalEasyJSON(out)
-	}
-	if (in.Wecom).IsDefined() {
-		const prefix string = ",\"wecom\":"
-		out.RawString(prefix)
-		(in.Wecom).MarshalEasyJSON(out)
-	}
-	if (in.Eyun).IsDefined() {
-		const prefix string = ",\"eyun\":"
-		out.RawString(prefix)
-		(in.Eyun).MarshalEasyJSON(out)
-	}
-	if (in.DLL).IsDefined() {
-		const prefix string = ",\"dll\":"
-		out.RawString(prefix)
-		(in.DLL).MarshalEasyJSON(out)
-	}
-	if in.Content != "" {
-		const prefix string = ",\"content\":"
-		out.RawString(prefix)
-		out.String(string(in.Content))
-	}
-	if (in.Problem).IsDefined() {
-		const prefix string = ",\"problem\":"
-		out.RawString(prefix)
-		(in.Problem).MarshalEasyJSON(out)
-	}
-	if (in.Raw).IsDefined() {
-		const prefix string = ",\"raw\":"
-		out.RawString(prefix)
-		(in.Raw).MarshalEasyJSON(out)
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Event) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Event) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *DLLFields) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "event":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Event = string(in.String())
-			}
-		case "description":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Description = string(in.String())
-			}
-		case "instance_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.InstanceID = string(in.String())
-			}
-		case "robot_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.RobotID = string(in.String())
-			}
-		case "send_time":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.SendTime = int64(in.Int64())
-			}
-		case "local_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.LocalID = string(in.String())
-			}
-		case "server_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ServerID = string(in.String())
-			}
-		case "app_info":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.AppInfo = string(in.String())
-			}
-		case "message_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MessageType = int64(in.Int64())
-			}
-		case "message_source":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MessageSource = int64(in.Int64())
-			}
-		case "conversation_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ConversationID = string(in.String())
-			}
-		case "is_pc":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.IsPC = int64(in.Int64())
-			}
-		case "quote_app_info":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.QuoteAppInfo = string(in.String())
-			}
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = int64(in.Int64())
-			}
-		case "source_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.SourceType = int64(in.Int64())
-			}
-		case "source":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Source = string(in.String())
-			}
-		case "device":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Device = string(in.String())
-			}
-		case "phone":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Phone = string(in.String())
-			}
-		case "country":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Country = string(in.String())
-			}
-		case "from_type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.FromType = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in DLLFields) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.Event != "" {
-		const prefix string = ",\"event\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.Event))
-	}
-	if in.Description != "" {
-		const prefix string = ",\"description\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Description))
-	}
-	if in.InstanceID != "" {
-		const prefix string = ",\"instance_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.InstanceID))
-	}
-	if in.RobotID != "" {
-		const prefix string = ",\"robot_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.RobotID))
-	}
-	if in.SendTime != 0 {
-		const prefix string = ",\"send_time\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.SendTime))
-	}
-	if in.LocalID != "" {
-		const prefix string = ",\"local_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.LocalID))
-	}
-	if in.ServerID != "" {
-		const prefix string = ",\"server_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.ServerID))
-	}
-	if in.AppInfo != "" {
-		const prefix string = ",\"app_info\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.AppInfo))
-	}
-	if in.MessageType != 0 {
-		const prefix string = ",\"message_type\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.MessageType))
-	}
-	{
-		const prefix string = ",\"message_source\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.MessageSource))
-	}
-	if in.ConversationID != "" {
-		const prefix string = ",\"conversation_id\":"
-		out.RawString(prefix)
-		out.String(string(in.ConversationID))
-	}
-	{
-		const prefix string = ",\"is_pc\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.IsPC))
-	}
-	if in.QuoteAppInfo != "" {
-		const prefix string = ",\"quote_app_info\":"
-		out.RawString(prefix)
-		out.String(string(in.QuoteAppInfo))
-	}
-	if in.Type != 0 {
-		const prefix string = ",\"type\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.Type))
-	}
-	if in.SourceType != 0 {
-		const prefix string = ",\"source_type\":"
-		out.RawString(prefix)
-		out.Int64(int64(in.SourceType))
-	}
-	if in.Source != "" {
-		const prefix string = ",\"source\":"
-		out.RawString(prefix)
-		out.String(string(in.Source))
-	}
-	if in.Device != "" {
-		const prefix string = ",\"device\":"
-		out.RawString(prefix)
-		out.String(string(in.Device))
-	}
-	if in.Phone != "" {
-		const prefix string = ",\"phone\":"
-		out.RawString(prefix)
-		out.String(string(in.Phone))
-	}
-	if in.Country != "" {
-		const prefix string = ",\"country\":"
-		out.RawString(prefix)
-		out.String(string(in.Country))
-	}
-	if in.FromType != "" {
-		const prefix string = ",\"from_type\":"
-		out.RawString(prefix)
-		out.String(string(in.FromType))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v DLLFields) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *DLLFields) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *ChatHistory) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "title":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Title = string(in.String())
-			}
-		case "desc":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Desc = string(in.String())
-			}
-		case "items":
-			if in.IsNull() {
-				in.Skip()
-				out.Items = nil
-			} else {
-				in.Delim('[')
-				if out.Items == nil {
-					if !in.IsDelim(']') {
-						out.Items = make([]HistoryItem, 0, 1)
-					} else {
-						out.Items = []HistoryItem{}
-					}
-				} else {
-					out.Items = (out.Items)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v7 HistoryItem
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						(v7).UnmarshalEasyJSON(in)
-					}
-					out.Items = append(out.Items, v7)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in ChatHistory) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.Title != "" {
-		const prefix string = ",\"title\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.Title))
-	}
-	if in.Desc != "" {
-		const prefix string = ",\"desc\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Desc))
-	}
-	if len(in.Items) != 0 {
-		const prefix string = ",\"items\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		{
-			out.RawByte('[')
-			for v8, v9 := range in.Items {
-				if v8 > 0 {
-					out.RawByte(',')
-				}
-				(v9).MarshalEasyJSON(out)
-			}
-			out.RawByte(']')
-		}
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v ChatHistory) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *ChatHistory) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(l, v)
-}
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *Card) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "user_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.UserID = string(in.String())
-			}
-		case "nickname":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Nickname = string(in.String())
-			}
-		case "alias":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Alias = string(in.String())
-			}
-		case "avatar":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Avatar = string(in.String())
-			}
-		case "sex":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Sex = int64(in.Int64())
-			}
-		case "province":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Province = string(in.String())
-			}
-		case "city":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.City = string(in.String())
-			}
-		case "sign":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Sign = string(in.String())
-			}
-		case "ticket":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Ticket = string(in.String())
-			}
-		case "corp_id":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.CorpID = int64(in.Int64())
-			}
-		case "corp_name":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.CorpName = string(in.String())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in Card) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	if in.UserID != "" {
-		const prefix string = ",\"user_id\":"
-		first = false
-		out.RawString(prefix[1:])
-		out.String(string(in.UserID))
-	}
-	if in.Nickname != "" {
-		const prefix string = ",\"nickname\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Nickname))
-	}
-	if in.Alias != "" {
-		const prefix string = ",\"alias\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Alias))
-	}
-	if in.Avatar != "" {
-		const prefix string = ",\"avatar\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Avatar))
-	}
-	if in.Sex != 0 {
-		const prefix string = ",\"sex\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.Sex))
-	}
-	if in.Province != "" {
-		const prefix string = ",\"province\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Province))
-	}
-	if in.City != "" {
-		const prefix string = ",\"city\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.City))
-	}
-	if in.Sign != "" {
-		const prefix string = ",\"sign\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Sign))
-	}
-	if in.Ticket != "" {
-		const prefix string = ",\"ticket\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.Ticket))
-	}
-	if in.CorpID != 0 {
-		const prefix string = ",\"corp_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.Int64(int64(in.CorpID))
-	}
-	if in.CorpName != "" {
-		const prefix string = ",\"corp_name\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
-		out.String(string(in.CorpName))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v Card) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *Card) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(l, v)
 }

@@ -9,8 +9,10 @@ import (
 
 // The helpers below read vals into canonical values. A field of the wrong
 // type records the first problem in d.err (bad_field, or bad_content while
-// d.content is set) instead of failing at once, so that one pass reads
-// everything it can and the error names the first field that was wrong.
+// d.inContent is set) instead of failing at once, so that one pass reads
+// everything it can and the problem names the first field that was wrong.
+// A bad_field fails the callback; a bad_content does not: endContent turns
+// it into a KindUnknown event that reports it and keeps the raw payload.
 
 func (d *Decoder) fail(field string, v val, detail string) {
 	if d.err != nil {

@@ -5,5 +5,13 @@ package decoder
 // the package compiles while easyjson's bootstrap inspects it; the second
 // writes the real code. CI regenerates and fails on any diff.
 //
-//go:generate go tool easyjson -stubs -all -no_std_marshalers event.go errors.go wire.go
-//go:generate go tool easyjson -all -no_std_marshalers event.go errors.go wire.go
+// Only the types marked //easyjson:json in event.go and errors.go (Event and
+// the unexported error envelope) get MarshalEasyJSON/UnmarshalEasyJSON
+// methods; the structs inside an Event are written by generated functions
+// that carry no methods, so they stay out of the package's API. wire.go holds
+// only unexported types and is generated with -all.
+//
+//go:generate go tool easyjson -stubs -no_std_marshalers event.go errors.go
+//go:generate go tool easyjson -stubs -all -no_std_marshalers wire.go
+//go:generate go tool easyjson -no_std_marshalers event.go errors.go
+//go:generate go tool easyjson -all -no_std_marshalers wire.go

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -20,10 +21,15 @@ import (
 	"github.com/wxhook/wxhook/internal/abi"
 )
 
-// Module is the WebAssembly module, built by ../build.sh from ../wasm.
+// module is the WebAssembly module, built by ../build.sh from ../wasm.
 //
 //go:embed wxhook.wasm
-var Module []byte
+var module []byte
+
+// Module returns a copy of the WebAssembly module that New runs (the bytes
+// of host/wxhook.wasm), for callers that run it elsewhere or ship it. It is
+// a copy so that no caller can change what later Engines compile.
+func Module() []byte { return bytes.Clone(module) }
 
 // ABIVersion is the version of ../wasm/ABI.md this host speaks.
 const ABIVersion = abi.Version
@@ -92,7 +98,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		e.closeRuntime(ctx)
 		return nil, fmt.Errorf("host: wasi: %w", err)
 	}
-	compiled, err := e.rt.CompileModule(ctx, Module)
+	compiled, err := e.rt.CompileModule(ctx, module)
 	if err != nil {
 		e.closeRuntime(ctx)
 		return nil, fmt.Errorf("host: compile: %w", err)

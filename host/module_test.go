@@ -5,37 +5,46 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/wxhook/wxhook/internal/abi"
 )
 
-// TestModuleUpToDate rebuilds the module the way build.sh does and compares
-// it with the embedded one: the parity tests are only meaningful when the
-// module was built from the decoder being tested.
+// TestModuleUpToDate runs ../build.sh --check, which rebuilds the module
+// and compares it with host/wxhook.wasm, and checks that the test binary
+// embeds that file: the parity tests are only meaningful when the module was
+// built from the decoder being tested.
 func TestModuleUpToDate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the module; skipped with -short")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
+	if _, err := exec.LookPath("go"); err != nil {
 		t.Skipf("go not on PATH: %v", err)
 	}
-	out := filepath.Join(t.TempDir(), "wxhook.wasm")
-	// Keep in step with build_module in ../build.sh.
-	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-pgo=off",
-		"-ldflags=-s -w -buildid=", "-o", out, "../wasm")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=wasip1", "GOARCH=wasm", "GOWASM=satconv,signext", "GOFLAGS=")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the module: %v\n%s", err, b)
+	out, err := exec.Command("sh", "../build.sh", "--check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("../build.sh --check: %v\n%s", err, out)
 	}
-	fresh, err := os.ReadFile(out)
+	onDisk, err := os.ReadFile("wxhook.wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(fresh, Module) {
-		t.Fatalf("host/wxhook.wasm (%d bytes) differs from a fresh build of ./wasm (%d bytes): run ./build.sh", len(Module), len(fresh))
+	if !bytes.Equal(onDisk, Module()) {
+		t.Fatalf("the embedded module (%d bytes) is not host/wxhook.wasm (%d bytes): rebuild the test binary", len(Module()), len(onDisk))
+	}
+}
+
+// Module returns the embedded module as a copy: writing into what it
+// returned does not change what a later call (or New) sees.
+func TestModuleIsACopy(t *testing.T) {
+	a := Module()
+	if len(a) < 8 || string(a[:4]) != "\x00asm" {
+		t.Fatalf("Module() does not start with the wasm magic: % x", a[:min(len(a), 8)])
+	}
+	want := bytes.Clone(a)
+	clear(a)
+	if b := Module(); !bytes.Equal(b, want) {
+		t.Fatal("clearing Module()'s result changed the embedded module")
 	}
 }
 
