@@ -529,6 +529,12 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder3(in *jlexer.Lexer, out *
 			} else {
 				out.ID = string(in.String())
 			}
+		case "name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Name = string(in.String())
+			}
 		case "owner":
 			if in.IsNull() {
 				in.Skip()
@@ -590,6 +596,16 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out *jwriter.Writer, in
 		first = false
 		out.RawString(prefix[1:])
 		out.String(string(in.ID))
+	}
+	if in.Name != "" {
+		const prefix string = ",\"name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Name))
 	}
 	if in.Owner != "" {
 		const prefix string = ",\"owner\":"
@@ -2384,7 +2400,203 @@ func (v HistoryItem) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *HistoryItem) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out *FriendRequest) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out *GeweFields) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.TypeName = string(in.String())
+			}
+		case "appid":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Appid = string(in.String())
+			}
+		case "msg_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgID = string(in.String())
+			}
+		case "msg_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgType = int64(in.Int64())
+			}
+		case "appmsg_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AppMsgType = int64(in.Int64())
+			}
+		case "msg_seq":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgSeq = int64(in.Int64())
+			}
+		case "msg_source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgSource = string(in.String())
+			}
+		case "push_content":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.PushContent = string(in.String())
+			}
+		case "delete_scene":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.DeleteScene = int64(in.Int64())
+			}
+		case "test_msg":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.TestMsg = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in GeweFields) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.TypeName != "" {
+		const prefix string = ",\"type_name\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.TypeName))
+	}
+	if in.Appid != "" {
+		const prefix string = ",\"appid\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Appid))
+	}
+	if in.MsgID != "" {
+		const prefix string = ",\"msg_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MsgID))
+	}
+	if in.MsgType != 0 {
+		const prefix string = ",\"msg_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MsgType))
+	}
+	if in.AppMsgType != 0 {
+		const prefix string = ",\"appmsg_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.AppMsgType))
+	}
+	if in.MsgSeq != 0 {
+		const prefix string = ",\"msg_seq\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MsgSeq))
+	}
+	if in.MsgSource != "" {
+		const prefix string = ",\"msg_source\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MsgSource))
+	}
+	if in.PushContent != "" {
+		const prefix string = ",\"push_content\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.PushContent))
+	}
+	if in.DeleteScene != 0 {
+		const prefix string = ",\"delete_scene\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.DeleteScene))
+	}
+	if in.TestMsg != "" {
+		const prefix string = ",\"test_msg\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.TestMsg))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v GeweFields) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *GeweFields) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(l, v)
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out *FriendRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2480,7 +2692,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in FriendRequest) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in FriendRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2605,14 +2817,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, i
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v FriendRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(w, v)
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *FriendRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(l, v)
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out *EyunFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *EyunFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2696,7 +2908,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in EyunFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in EyunFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2776,14 +2988,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, i
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v EyunFields) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, v)
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *EyunFields) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(l, v)
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *Event) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *Event) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3004,6 +3216,12 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out 
 			} else {
 				(out.DLL).UnmarshalEasyJSON(in)
 			}
+		case "gewe":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Gewe).UnmarshalEasyJSON(in)
+			}
 		case "content":
 			if in.IsNull() {
 				in.Skip()
@@ -3032,7 +3250,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in Event) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in Event) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3202,6 +3420,11 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, i
 		out.RawString(prefix)
 		(in.DLL).MarshalEasyJSON(out)
 	}
+	if (in.Gewe).IsDefined() {
+		const prefix string = ",\"gewe\":"
+		out.RawString(prefix)
+		(in.Gewe).MarshalEasyJSON(out)
+	}
 	if in.Content != "" {
 		const prefix string = ",\"content\":"
 		out.RawString(prefix)
@@ -3222,14 +3445,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, i
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Event) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(w, v)
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Event) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(l, v)
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *DLLFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *DLLFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3373,7 +3596,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in DLLFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in DLLFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3528,14 +3751,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, i
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v DLLFields) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(w, v)
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *DLLFields) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(l, v)
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *ChatHistory) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *ChatHistory) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3598,7 +3821,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in ChatHistory) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in ChatHistory) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3642,14 +3865,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, i
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatHistory) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(w, v)
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatHistory) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(l, v)
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *Card) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in *jlexer.Lexer, out *Card) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3739,7 +3962,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in Card) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out *jwriter.Writer, in Card) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3854,10 +4077,10 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, i
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Card) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(w, v)
+	easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Card) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(l, v)
+	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(l, v)
 }
