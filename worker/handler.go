@@ -193,11 +193,11 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	out = append(out, '\n')
 	rb.out = out[:0]
 	vendor := meta.Vendor
-	if vendor > decoder.DLL {
+	if int(vendor) >= len(w.m.decoded) {
 		vendor = decoder.Auto
 	}
 	kind := meta.Kind
-	if kind > decoder.KindOffline {
+	if int(kind) >= len(w.m.decoded[vendor]) {
 		kind = decoder.KindUnknown
 	}
 	w.m.decoded[vendor][kind].Inc()

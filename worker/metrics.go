@@ -29,15 +29,17 @@ var allCodes = []decoder.Code{
 	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge,
 }
 
-var dialects = []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL}
+// dialects are every dialect the decoder names (Auto is the /hook route
+// without a vendor): a dialect added to the decoder gets its series here.
+var dialects = decoder.Dialects()
 
 // metrics holds every series pre-resolved, so the request path does no
 // label lookup (WithLabelValues hashes and may allocate).
 type metrics struct {
 	reg        *prometheus.Registry
-	received   [4]prometheus.Counter // by route dialect
-	decoded    [4][decoder.KindOffline + 1]prometheus.Counter
-	duplicates [4]prometheus.Counter
+	received   []prometheus.Counter   // by route dialect
+	decoded    [][]prometheus.Counter // by vendor, then kind
+	duplicates []prometheus.Counter
 	rejects    map[decoder.Code]prometheus.Counter
 	dedupErrs  prometheus.Counter
 	dlDropped  prometheus.Counter
@@ -79,10 +81,14 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 			Name: "wxhook_spool_backlog", Help: "Events accepted into the spool and not yet forwarded.",
 		}, backlog))
 	}
+	m.received = make([]prometheus.Counter, len(dialects))
+	m.duplicates = make([]prometheus.Counter, len(dialects))
+	m.decoded = make([][]prometheus.Counter, len(dialects))
 	for _, d := range dialects {
 		m.received[d] = received.WithLabelValues(d.String())
 		m.duplicates[d] = dups.WithLabelValues(d.String())
-		for k := decoder.KindUnknown; k <= decoder.KindOffline; k++ {
+		m.decoded[d] = make([]prometheus.Counter, len(decoder.Kinds()))
+		for _, k := range decoder.Kinds() {
 			// Resolving every series up front exports zeros for all
 			// vendor/kind pairs (simpler rate() queries) and keeps the
 			// label lookup off the request path.
