@@ -14,7 +14,7 @@
 
 export const ABI_VERSION = 1;
 
-export const DIALECTS = ["auto", "wecom", "eyun", "dll"];
+export const DIALECTS = ["auto", "wecom", "eyun", "dll", "gewe"];
 
 // Canonical kind names, indexed by decoder.Kind (decoder/dialect.go).
 export const KINDS = [
