@@ -134,6 +134,9 @@ func (d *Decoder) geweMessage(ev *Event, x *geweData) {
 	d.inContent, d.contentOff = true, d.offsetOf(x.Content.v)
 	err := d.nativeContent(ev, Gewe, msgType, content, "Data.Content.string", d.contentOff)
 	d.endNative(ev, content, err)
+	if ev.Kind == KindFriendRequest && ev.Chat == ChatPrivate {
+		ev.Chat = ChatNone // an account event (from "fmessage"), as in every dialect
+	}
 
 	// The inline thumbnail (ImgBuf.buffer) is read only for a kind with a
 	// media object to hold it. (For voice GeWe puts the audio itself there.)
