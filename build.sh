@@ -1,10 +1,15 @@
 #!/bin/sh
 # build.sh builds wxhook's WebAssembly module (host/wxhook.wasm, committed and
-# embedded by package host) and then the wxhook binary (bin/wxhook).
+# embedded by package host), the Envoy proxy-wasm filter
+# (bin/wxhook-filter.wasm, from ./wasm/filter) and the wxhook binary
+# (bin/wxhook).
 #
-#   ./build.sh           rebuild host/wxhook.wasm, then bin/wxhook
-#   ./build.sh --check   rebuild the module into a temp file and fail if it
-#                        differs from the committed host/wxhook.wasm (CI)
+#   ./build.sh                rebuild host/wxhook.wasm, bin/wxhook-filter.wasm,
+#                             then bin/wxhook
+#   ./build.sh --check        rebuild the module into a temp file and fail if it
+#                             differs from the committed host/wxhook.wasm (CI)
+#   ./build.sh --check-filter build the filter twice and fail unless both
+#                             builds are byte-identical (reproducibility, CI)
 #
 # The module build is reproducible: fixed GOOS/GOARCH/GOWASM, no cgo, -trimpath,
 # no build id, no VCS stamp, stripped, no PGO profile. Same Go version + same
@@ -15,12 +20,21 @@ set -eu
 
 cd "$(dirname "$0")"
 MODULE=host/wxhook.wasm
+FILTER=bin/wxhook-filter.wasm
 VERSION=${WXHOOK_VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 
 build_module() {
 	env CGO_ENABLED=0 GOOS=wasip1 GOARCH=wasm GOWASM=satconv,signext GOFLAGS= \
 		go build -buildmode=c-shared -trimpath -buildvcs=false -pgo=off \
 		-ldflags="-s -w -buildid=" -o "$1" ./wasm
+}
+
+# The filter is built with exactly the module's flags (wasm/filter's tests
+# build it the same way).
+build_filter() {
+	env CGO_ENABLED=0 GOOS=wasip1 GOARCH=wasm GOWASM=satconv,signext GOFLAGS= \
+		go build -buildmode=c-shared -trimpath -buildvcs=false -pgo=off \
+		-ldflags="-s -w -buildid=" -o "$1" ./wasm/filter
 }
 
 case "${1:-}" in
@@ -35,17 +49,32 @@ case "${1:-}" in
 	fi
 	echo "build.sh: $MODULE is up to date ($(go env GOVERSION))"
 	;;
+--check-filter)
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	build_filter "$tmp/a.wasm"
+	# A second build from a clean cache, so the comparison is not between a
+	# file and its cached copy.
+	GOCACHE="$tmp/gocache" build_filter "$tmp/b.wasm"
+	if ! cmp -s "$tmp/a.wasm" "$tmp/b.wasm"; then
+		echo "build.sh: two builds of ./wasm/filter differ: the filter build is not reproducible" >&2
+		exit 1
+	fi
+	echo "build.sh: ./wasm/filter builds reproducibly ($(wc -c <"$tmp/a.wasm") bytes, $(go env GOVERSION))"
+	;;
 "")
 	build_module "$MODULE"
 	raw=$(wc -c <"$MODULE")
 	gz=$(gzip -9c "$MODULE" | wc -c)
 	echo "build.sh: $MODULE $raw bytes, $gz bytes gzip -9"
 	mkdir -p bin
+	build_filter "$FILTER"
+	echo "build.sh: $FILTER $(wc -c <"$FILTER") bytes, $(gzip -9c "$FILTER" | wc -c) bytes gzip -9"
 	env CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$VERSION" -o bin/wxhook ./cmd/wxhook
 	echo "build.sh: bin/wxhook $VERSION"
 	;;
 *)
-	echo "usage: build.sh [--check]" >&2
+	echo "usage: build.sh [--check | --check-filter]" >&2
 	exit 2
 	;;
 esac

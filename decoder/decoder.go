@@ -8,7 +8,7 @@ import (
 )
 
 // Meta is what a caller routing events needs without parsing the canonical
-// JSON again: the vendor, the kind and the de-duplication key.
+// JSON again: the vendor, the kind, the de-duplication key and the account.
 type Meta struct {
 	Vendor Dialect
 	Kind   Kind
@@ -16,6 +16,12 @@ type Meta struct {
 	// long as that buffer is. Dedup keys use only [A-Za-z0-9@._:*+%-], so
 	// they appear verbatim inside the canonical JSON.
 	DedupKey []byte
+	// Account is the event's "account" (the bot's own account) as written
+	// in the canonical JSON: its JSON-escaped bytes, without the quotes
+	// (accounts are plain ASCII in practice, so escaping changes nothing).
+	// It aliases the buffer returned by AppendDecode, as DedupKey does, and
+	// is empty when the event has no account.
+	Account []byte
 }
 
 // Decoder decodes vendor callbacks. The zero value is ready to use. A Decoder
@@ -117,8 +123,32 @@ func (ev *Event) meta(js []byte) Meta {
 	if i := bytes.Index(js[skip:], []byte(field)); i >= 0 {
 		s := skip + i + len(field)
 		m.DedupKey = js[s : s+len(ev.DedupKey) : s+len(ev.DedupKey)]
+		skip = s + len(ev.DedupKey)
+	}
+	// "account":" follows "time" (a number), a few bytes further: no
+	// string value lies between, so the first match is the field.
+	const afield = `"account":"`
+	if i := bytes.Index(js[skip:], []byte(afield)); i >= 0 {
+		s := skip + i + len(afield)
+		if e := stringEnd(js, s); e > s {
+			m.Account = js[s:e:e]
+		}
 	}
 	return m
+}
+
+// stringEnd returns the index of the quote that ends the JSON string whose
+// contents start at js[s], or -1.
+func stringEnd(js []byte, s int) int {
+	for j := s; j < len(js); j++ {
+		switch js[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return -1
 }
 
 // AppendJSON appends the canonical error JSON {"error":{...}} to dst.

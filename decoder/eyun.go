@@ -10,7 +10,8 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "messageType", Offset: -1,
 			Detail: "an eyun callback has a messageType"}
 	}
-	if !env.hasData {
+	ping := isEyunPing(env.messageType)
+	if !env.hasData && !ping {
 		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "data", Offset: -1,
 			Detail: "an eyun callback has a data object"}
 	}
@@ -37,10 +38,20 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 	ev.Eyun.VoiceLength = d.num(x.VoiceLength, "data.voiceLength")
 	content := d.str(x.Content, "data.content")
 
-	switch mt {
+	// An optimized callback (6xxxx, 8xxxx) is decoded as the raw class it
+	// stands for: one code path, one canonical event for both versions.
+	raw, native := mt, msgType
+	if r, n, ok := eyunOptimized(mt); ok {
+		raw, native = r, orType(msgType, n)
+	}
+	if ping {
+		raw = eyunPingClass
+	}
+
+	switch raw {
 	case 2, 9, 10, 11, 12, 14, 16:
 		ev.Chat = ChatGroup
-	case 0, 4, 15, 17:
+	case 0, 4, 15, 17, eyunPingClass:
 		ev.Chat = ChatNone
 	default:
 		ev.Chat = ChatPrivate
@@ -73,7 +84,7 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 	}
 
 	if d.err == nil {
-		d.eyunKind(ev, mt, msgType, content, x)
+		d.eyunKind(ev, raw, native, content, x)
 	}
 	// The inline thumbnail is often tens of kilobytes: read it only when the
 	// kind has a media object to put it in.
@@ -115,6 +126,12 @@ func (d *Decoder) eyunKind(ev *Event, mt, msgType int64, content string, x *eyun
 	case 13, 14:
 	case 4:
 		ev.Kind = KindOffline
+		return
+	case eyunPingClass:
+		// The optimized version's test callback ("00000") carries no
+		// message: an account-level system event, delivered like one.
+		ev.Kind = KindSystem
+		ev.Text = content
 		return
 	case 15:
 		ev.Kind = KindContactUpdate
@@ -168,6 +185,60 @@ func (d *Decoder) eyunContact(ev *Event, x *eyunData) {
 	if ev.From == "" {
 		ev.From = c.UserID
 	}
+}
+
+// eyunPingClass stands, inside eyunEvent, for the optimized version's test
+// callback, whose messageType "00000" reads as the raw class 0.
+const eyunPingClass = -1
+
+// isEyunPing reports whether messageType is the optimized version's test
+// callback, "00000": five digits, which the raw friend request (0) never has.
+func isEyunPing(v val) bool {
+	b, ok := v.digits()
+	return ok && string(b) == "00000"
+}
+
+// eyunOptimized maps a messageType of the optimized callbacks (the vendor's
+// "优化版": 6xxxx private, 8xxxx group, the last three digits the kind) to the
+// raw class that carries the same message, and to the WeChat msgType the kind
+// implies when data.msgType is absent (0: let the raw class decide). ok is
+// false for any other messageType, raw or not modelled.
+func eyunOptimized(mt int64) (raw, msgType int64, ok bool) {
+	var group bool
+	switch {
+	case mt >= 60000 && mt <= 60999:
+	case mt >= 80000 && mt <= 80999:
+		group = true
+	default:
+		return 0, 0, false
+	}
+	pick := func(private, grp int64) int64 {
+		if group {
+			return grp
+		}
+		return private
+	}
+	switch mt % 1000 {
+	case 1: // text
+		return pick(5, 9), 0, true
+	case 2: // image
+		return pick(6, 10), 0, true
+	case 3: // video
+		return pick(7, 11), 0, true
+	case 4: // voice
+		return pick(8, 12), 0, true
+	case 5: // name card: the raw 3 is a private one, 2 a group one
+		return pick(3, 2), 0, true
+	case 6: // emoji
+		return pick(13, 14), 47, true
+	case 20: // location
+		return pick(13, 14), 48, true
+	case 7, 8, 9, 10, 11, 14: // link, file, mini program, chat history, quote: appmsg
+		return pick(13, 14), 49, true
+	case 999: // other: the content decides, as for the raw 13/14
+		return pick(13, 14), 0, true
+	}
+	return 0, 0, false
 }
 
 func orType(got, def int64) int64 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/conformance"
 )
 
 // TestDeadlineReturnsFromDetachedCall: without interruption, a caller whose
@@ -101,10 +102,16 @@ func TestSmallCallsStayInline(t *testing.T) {
 
 // TestCloseWhileCalling closes engines while goroutines decode through
 // them: afterwards every instance is closed and every slot free, whichever
-// way each call raced with Close.
+// way each call raced with Close. Each round starts instances (most of its
+// cost): 30 rounds with WXHOOK_LONG_TESTS=1, 10 by default, which still
+// cover every sleep before Close (round%5).
 func TestCloseWhileCalling(t *testing.T) {
 	fs := fixtures(t)
-	for round := 0; round < 30; round++ {
+	rounds := 10
+	if conformance.Long() {
+		rounds = 30
+	}
+	for round := 0; round < rounds; round++ {
 		e, err := New(context.Background(), WithCompilationCache(testCache), WithMaxInstances(3))
 		if err != nil {
 			t.Fatal(err)

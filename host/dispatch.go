@@ -50,6 +50,7 @@ type job struct {
 	dialect decoder.Dialect
 	out     []byte // the result: canonical JSON
 	key     int    // DedupKey's offset in out, or -1 for none
+	account int    // Account's offset in out, or -1 for none
 	meta    decoder.Meta
 	err     error
 	ready   chan struct{} // receives once the result is in
@@ -85,11 +86,14 @@ func (d *Dispatcher) work() {
 			continue
 		}
 		out, meta, err := d.decode(j)
-		j.out, j.meta, j.err, j.key = out, meta, err, -1
+		j.out, j.meta, j.err, j.key, j.account = out, meta, err, -1, -1
+		// DedupKey and Account alias out; the caller re-slices them into
+		// its own copy, so keep where they start.
 		if len(meta.DedupKey) > 0 {
-			// DedupKey aliases out; the caller re-slices it into its own
-			// copy, so keep where it starts.
-			j.key = int(uintptr(unsafe.Pointer(unsafe.SliceData(meta.DedupKey))) - uintptr(unsafe.Pointer(unsafe.SliceData(out))))
+			j.key = offsetIn(out, meta.DedupKey)
+		}
+		if len(meta.Account) > 0 {
+			j.account = offsetIn(out, meta.Account)
 		}
 		j.mu.Lock()
 		if j.abandoned {
@@ -162,9 +166,18 @@ func (d *Dispatcher) AppendDecode(ctx context.Context, dst, src []byte, dialect 
 			n := len(meta.DedupKey)
 			meta.DedupKey = dst[start+j.key : start+j.key+n : start+j.key+n]
 		}
+		if j.account >= 0 {
+			n := len(meta.Account)
+			meta.Account = dst[start+j.account : start+j.account+n : start+j.account+n]
+		}
 	}
 	d.recycle(j)
 	return dst, meta, err
+}
+
+// offsetIn is where part, a subslice of out, starts inside it.
+func offsetIn(out, part []byte) int {
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(part))) - uintptr(unsafe.Pointer(unsafe.SliceData(out))))
 }
 
 // recycle clears a job the caller no longer reads and pools it.

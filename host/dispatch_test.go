@@ -41,11 +41,14 @@ func TestDispatcherMatchesEngine(t *testing.T) {
 				if err == nil {
 					out = out[len(prefix):]
 				}
-				if got := toResult(t, out, m, err); !got.Equal(want[i]) {
+				if got := toResult(t, out, m, err); !got.Equal(want[i]) || !bytes.Equal(got.Account, want[i].Account) {
 					t.Errorf("%s via the dispatcher:\n %s\nwant\n %s", f.Name, got.JSON, want[i].JSON)
 				}
 				if len(m.DedupKey) > 0 && &m.DedupKey[0] != &out[bytes.Index(out, m.DedupKey)] {
 					t.Errorf("%s: DedupKey does not alias the returned buffer", f.Name)
+				}
+				if len(m.Account) > 0 && &m.Account[0] != &out[bytes.Index(out, []byte(`"account":"`+string(m.Account)))+len(`"account":"`)] {
+					t.Errorf("%s: Account does not alias the returned buffer", f.Name)
 				}
 			}
 		}()

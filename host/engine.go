@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/abi"
 )
 
 // Module is the WebAssembly module, built by ../build.sh from ../wasm.
@@ -25,27 +26,7 @@ import (
 var Module []byte
 
 // ABIVersion is the version of ../wasm/ABI.md this host speaks.
-const ABIVersion = 1
-
-// Status codes of wxhook_decode (ABI.md).
-const (
-	statusOK       = 0
-	statusError    = 1
-	statusBadInput = 2
-)
-
-// Offsets inside the guest's result header (ABI.md).
-const (
-	hdrOutPtr   = 0
-	hdrOutLen   = 4
-	hdrDedupOff = 8
-	hdrDedupLen = 12
-	hdrVendor   = 16
-	hdrKind     = 17
-	hdrInPtr    = 24
-	hdrInCap    = 28
-	hdrSize     = 32
-)
+const ABIVersion = abi.Version
 
 // Engine decodes callbacks with the WebAssembly module. It is safe for
 // concurrent use and implements decoder.Engine.
@@ -411,14 +392,14 @@ func (e *Engine) newInstance(ctx context.Context) (*instance, error) {
 	inst := &instance{
 		mod:    mod,
 		mem:    mod.Memory(),
-		input:  mod.ExportedFunction("wxhook_input"),
-		dec:    mod.ExportedFunction("wxhook_decode"),
+		input:  mod.ExportedFunction(abi.ExportInput),
+		dec:    mod.ExportedFunction(abi.ExportDecode),
 		stack:  make([]uint64, 3),
 		stderr: ll,
 		memory: alloc,
 	}
-	ver := mod.ExportedFunction("wxhook_abi_version")
-	hdr := mod.ExportedFunction("wxhook_header")
+	ver := mod.ExportedFunction(abi.ExportABIVersion)
+	hdr := mod.ExportedFunction(abi.ExportHeader)
 	if inst.mem == nil || inst.input == nil || inst.dec == nil || ver == nil || hdr == nil {
 		inst.close(ctx)
 		return nil, errors.New("host: module lacks the wxhook exports")
@@ -446,8 +427,8 @@ func (e *Engine) newInstance(ctx context.Context) (*instance, error) {
 
 // readInput refreshes the cached input buffer address and size.
 func (in *instance) readInput() bool {
-	p, ok1 := in.mem.ReadUint32Le(in.hdr + hdrInPtr)
-	c, ok2 := in.mem.ReadUint32Le(in.hdr + hdrInCap)
+	p, ok1 := in.mem.ReadUint32Le(in.hdr + abi.HdrInPtr)
+	c, ok2 := in.mem.ReadUint32Le(in.hdr + abi.HdrInCap)
 	in.inPtr, in.inCap = p, c
 	return ok1 && ok2
 }
@@ -467,12 +448,15 @@ func (in *instance) verdict(dialect decoder.Dialect, status uint32, out, h []byt
 		return internalError(dialect, err), status != statusNotRun
 	}
 	switch status {
-	case statusOK:
-		if uint64(le32(h[hdrDedupOff:]))+uint64(le32(h[hdrDedupLen:])) > uint64(len(out)) {
+	case abi.StatusOK:
+		if uint64(le32(h[abi.HdrDedupOff:]))+uint64(le32(h[abi.HdrDedupLen:])) > uint64(len(out)) {
 			return internalError(dialect, errors.New("dedup key outside output")), true
 		}
+		if hasAccount(h) && uint64(le32(h[abi.HdrAccountOff:]))+uint64(le32(h[abi.HdrAccountLen:])) > uint64(len(out)) {
+			return internalError(dialect, errors.New("account outside output")), true
+		}
 		return nil, false
-	case statusError:
+	case abi.StatusError:
 		de, err := decoder.ParseErrorJSON(out)
 		if err != nil {
 			return internalError(dialect, fmt.Errorf("unreadable error from guest: %w", err)), true
@@ -490,12 +474,23 @@ func (in *instance) result(dst []byte, dialect decoder.Dialect, status uint32, o
 	}
 	start := len(dst)
 	dst = append(dst, out...)
-	m := decoder.Meta{Vendor: decoder.Dialect(h[hdrVendor]), Kind: decoder.Kind(h[hdrKind])}
-	if dl := int(le32(h[hdrDedupLen:])); dl > 0 {
-		k := start + int(le32(h[hdrDedupOff:]))
+	m := decoder.Meta{Vendor: decoder.Dialect(h[abi.HdrVendor]), Kind: decoder.Kind(h[abi.HdrKind])}
+	if dl := int(le32(h[abi.HdrDedupLen:])); dl > 0 {
+		k := start + int(le32(h[abi.HdrDedupOff:]))
 		m.DedupKey = dst[k : k+dl : k+dl]
 	}
+	if al := int(le32(h[abi.HdrAccountLen:])); al > 0 && hasAccount(h) {
+		k := start + int(le32(h[abi.HdrAccountOff:]))
+		m.Account = dst[k : k+al : k+al]
+	}
 	return dst, m, nil, false
+}
+
+// hasAccount reports whether the header h carries the account fields: a
+// module announces its header's length at abi.HdrLen (0 in modules older
+// than these fields, whose header is abi.BaseHeaderSize bytes).
+func hasAccount(h []byte) bool {
+	return int(h[abi.HdrLen])|int(h[abi.HdrLen+1])<<8 >= abi.HdrAccountLen+4
 }
 
 // statusNotRun is call's status when it failed before entering the guest
@@ -551,11 +546,11 @@ func (in *instance) run(ctx context.Context, n uint32, dialect decoder.Dialect) 
 		return 0, nil, nil, errors.New("module closed during the call")
 	}
 	status = uint32(in.stack[0])
-	h, ok := in.mem.Read(in.hdr, hdrSize)
+	h, ok := in.mem.Read(in.hdr, abi.HeaderSize)
 	if !ok {
 		return 0, nil, nil, errors.New("header outside memory")
 	}
-	out, ok = in.mem.Read(le32(h[hdrOutPtr:]), le32(h[hdrOutLen:]))
+	out, ok = in.mem.Read(le32(h[abi.HdrOutPtr:]), le32(h[abi.HdrOutLen:]))
 	if !ok {
 		return 0, nil, nil, errors.New("output outside memory")
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/abi"
 	"github.com/wxhook/wxhook/internal/conformance"
 )
 
@@ -24,7 +25,7 @@ func FuzzParity(f *testing.F) {
 		var dec decoder.Decoder
 		want := native(t, &dec, body, d)
 		got := guestResult(t, e, body, d)
-		if !got.Equal(want) {
+		if !got.Equal(want) || !bytes.Equal(got.Account, want.Account) {
 			t.Fatalf("wazero != native (dialect %v):\n wazero %s %v %v %q\n native %s %v %v %q",
 				d, got.JSON, got.Vendor, got.Kind, got.DedupKey, want.JSON, want.Vendor, want.Kind, want.DedupKey)
 		}
@@ -44,16 +45,24 @@ func guestResult(t testing.TB, e *Engine, body []byte, d decoder.Dialect) confor
 		t.Fatalf("engine failure: %v", err)
 	}
 	defer e.release(inst)
-	r := conformance.Result{OK: status == statusOK, JSON: bytes.Clone(out)}
+	r := conformance.Result{OK: status == abi.StatusOK, JSON: bytes.Clone(out)}
 	switch status {
-	case statusOK:
-		r.Vendor, r.Kind = decoder.Dialect(h[hdrVendor]), decoder.Kind(h[hdrKind])
-		if off, n := le32(h[hdrDedupOff:]), le32(h[hdrDedupLen:]); n > 0 {
+	case abi.StatusOK:
+		r.Vendor, r.Kind = decoder.Dialect(h[abi.HdrVendor]), decoder.Kind(h[abi.HdrKind])
+		if off, n := le32(h[abi.HdrDedupOff:]), le32(h[abi.HdrDedupLen:]); n > 0 {
 			r.DedupKey = r.JSON[off : off+n]
 		}
-	case statusError:
+		if !hasAccount(h) {
+			t.Fatalf("the module's header (%d bytes) has no account fields", le16(h[abi.HdrLen:]))
+		}
+		if off, n := le32(h[abi.HdrAccountOff:]), le32(h[abi.HdrAccountLen:]); n > 0 {
+			r.Account = r.JSON[off : off+n]
+		}
+	case abi.StatusError:
 	default:
 		t.Fatalf("guest status %d", status)
 	}
 	return r
 }
+
+func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }

@@ -2,10 +2,13 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/wxhook/wxhook/internal/abi"
 )
 
 // TestModuleUpToDate rebuilds the module the way build.sh does and compares
@@ -33,5 +36,26 @@ func TestModuleUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(fresh, Module) {
 		t.Fatalf("host/wxhook.wasm (%d bytes) differs from a fresh build of ./wasm (%d bytes): run ./build.sh", len(Module), len(fresh))
+	}
+}
+
+// The module exports internal/abi's functions and announces a header that
+// holds the account fields.
+func TestModuleABI(t *testing.T) {
+	e := sharedEngine(t)
+	exported := e.compiled.ExportedFunctions()
+	for _, name := range abi.Exports {
+		if _, ok := exported[name]; !ok {
+			t.Errorf("the module does not export %s", name)
+		}
+	}
+	inst, err := e.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.release(inst)
+	h, ok := inst.mem.Read(inst.hdr, abi.HeaderSize)
+	if !ok || int(le16(h[abi.HdrLen:])) != abi.HeaderSize || !hasAccount(h) {
+		t.Fatalf("header announces %d bytes, want %d", le16(h[abi.HdrLen:]), abi.HeaderSize)
 	}
 }

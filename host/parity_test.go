@@ -2,9 +2,12 @@ package host
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
@@ -36,36 +39,32 @@ func TestParity(t *testing.T) {
 	t.Logf("%d payloads (%d generated), %d of them errors; mismatches: module bytes %d, Engine results %d",
 		len(cs), conformance.Generated(), errs, rawBad, bad)
 
+	// The Node adapter: one node process, the module compiled once, one
+	// instance with node:wasi and one with the edge's minimalWASI shim (the
+	// WASI layer must not change the output).
 	t.Run("node", func(t *testing.T) {
-		got := runNode(t, cs, "node")
-		bad := 0
-		for i := range cs {
-			check(t, "node", cs[i], got[i], want[i], &bad)
-		}
-		t.Logf("%d payloads through one node process; mismatches: %d", len(cs), bad)
-	})
-	t.Run("node-minimal-wasi", func(t *testing.T) {
-		// The edge's shim (minimalWASI) on the fixtures and the first
-		// generated payloads: the WASI layer must not change the output.
-		n := min(len(cs), 2000)
-		got := runNode(t, cs[:n], "minimal")
-		for i := range n {
-			if !conformance.Check(t, "node (minimal WASI)", cs[i], got[i], want[i]) {
-				t.FailNow()
+		modes := []string{"node", "minimal"}
+		got := runNode(t, cs, modes)
+		for m, mode := range modes {
+			bad := 0
+			for i := range cs {
+				check(t, "node ("+mode+" WASI)", cs[i], got[m][i], want[i], &bad)
 			}
+			t.Logf("%d payloads through one node process, %s WASI; mismatches: %d", len(cs), mode, bad)
 		}
 	})
 }
 
-// check is conformance.Check that reports only the first 10 mismatches it
+// check is conformance.Check and CheckAccount that report only the first 10 mismatches it
 // counts in *n (the test fails on every one).
 func check(t *testing.T, runtime string, c conformance.Case, got, want conformance.Result, n *int) bool {
 	t.Helper()
-	if got.Equal(want) {
+	if got.Equal(want) && bytes.Equal(got.Account, want.Account) {
 		return true
 	}
 	if *n++; *n <= 10 {
 		conformance.Check(t, runtime, c, got, want)
+		conformance.CheckAccount(t, runtime, c, got, want)
 	} else {
 		t.Fail()
 	}
@@ -73,16 +72,16 @@ func check(t *testing.T, runtime string, c conformance.Case, got, want conforman
 }
 
 // runNode is the Node adapter: it streams the cases through
-// wasm/js/node-runner.mjs (one process, one module instance, the one JS
-// loader wasm/js/wxhook.mjs) and returns its answers in order. It skips the
-// test when node is not installed.
-func runNode(t *testing.T, cs []conformance.Case, wasi string) []conformance.Result {
+// wasm/js/node-runner.mjs (one process, the one JS loader wasm/js/wxhook.mjs,
+// one module instance per WASI layer in modes) and returns each instance's
+// answers in order. It skips the test when node is not installed.
+func runNode(t *testing.T, cs []conformance.Case, modes []string) [][]conformance.Result {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skipf("node is not on PATH (%v): the Node leg of the parity test needs Node.js >= 20", err)
 	}
-	cmd := exec.Command(node, "--no-warnings", "../wasm/js/node-runner.mjs", "--wasi="+wasi, "wxhook.wasm")
+	cmd := exec.Command(node, "--no-warnings", "../wasm/js/node-runner.mjs", "--wasi="+strings.Join(modes, ","), "wxhook.wasm")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -109,35 +108,60 @@ func runNode(t *testing.T, cs []conformance.Case, wasi string) []conformance.Res
 		stdin.Close()
 	}()
 	r := bufio.NewReaderSize(stdout, 1<<16)
-	out := make([]conformance.Result, len(cs))
+	out := make([][]conformance.Result, len(modes))
+	for m := range modes {
+		out[m] = make([]conformance.Result, len(cs))
+	}
 	for i := range cs {
-		var h [15]byte
-		if _, err := io.ReadFull(r, h[:]); err != nil {
-			cmd.Wait()
-			t.Fatalf("node runner stopped after %d of %d payloads (%v); stderr:\n%s", i, len(cs), err, stderr.String())
-		}
-		n := binary.LittleEndian.Uint32(h[:4]) - 11
-		js := make([]byte, n)
-		if _, err := io.ReadFull(r, js); err != nil {
-			t.Fatalf("node runner: short frame %d: %v", i, err)
-		}
-		res := conformance.Result{OK: h[4] == 0, JSON: js}
-		if res.OK {
-			res.Vendor, res.Kind = decoder.Dialect(h[5]), decoder.Kind(h[6])
-			off, dl := binary.LittleEndian.Uint32(h[7:11]), binary.LittleEndian.Uint32(h[11:15])
-			if uint64(off)+uint64(dl) > uint64(n) {
-				t.Fatalf("node runner: dedup key outside output in frame %d", i)
+		for m := range modes {
+			res, err := readFrame(r)
+			if err != nil {
+				cmd.Wait()
+				t.Fatalf("node runner: frame %d of %d (%s WASI): %v; stderr:\n%s", i, len(cs), modes[m], err, stderr.String())
 			}
-			if dl > 0 {
-				res.DedupKey = js[off : off+dl]
-			}
+			out[m][i] = res
 		}
-		out[i] = res
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("node runner: %v; stderr:\n%s", err, stderr.String())
 	}
 	return out
+}
+
+// readFrame reads one answer frame of node-runner.mjs.
+func readFrame(r *bufio.Reader) (conformance.Result, error) {
+	const head = 19
+	var h [4 + head]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return conformance.Result{}, err
+	}
+	size := binary.LittleEndian.Uint32(h[:4])
+	if size < head {
+		return conformance.Result{}, fmt.Errorf("frame of %d bytes", size)
+	}
+	n := size - head
+	js := make([]byte, n)
+	if _, err := io.ReadFull(r, js); err != nil {
+		return conformance.Result{}, fmt.Errorf("short frame: %w", err)
+	}
+	res := conformance.Result{OK: h[4] == 0, JSON: js}
+	if !res.OK {
+		return res, nil
+	}
+	res.Vendor, res.Kind = decoder.Dialect(h[5]), decoder.Kind(h[6])
+	for _, f := range []struct {
+		at  int
+		dst *[]byte
+	}{{7, &res.DedupKey}, {15, &res.Account}} {
+		off, l := binary.LittleEndian.Uint32(h[f.at:]), binary.LittleEndian.Uint32(h[f.at+4:])
+		if uint64(off)+uint64(l) > uint64(n) {
+			return res, fmt.Errorf("field at header byte %d outside the output", f.at)
+		}
+		if l > 0 {
+			*f.dst = js[off : off+l]
+		}
+	}
+	return res, nil
 }
 
 // limitedBuffer keeps the first 64 KiB written to it.

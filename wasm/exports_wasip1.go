@@ -2,13 +2,18 @@
 
 package main
 
-import "unsafe"
+import (
+	"unsafe"
 
-// The exports of ABI.md. Each is a thin shim over guest so that the logic
-// stays testable off wasm.
+	"github.com/wxhook/wxhook/internal/abi"
+)
+
+// The exports of ABI.md, named as internal/abi's Export* constants (a
+// //go:wasmexport directive takes no constant; TestExportNames compares).
+// Each is a thin shim over guest so that the logic stays testable off wasm.
 
 //go:wasmexport wxhook_abi_version
-func wxhookABIVersion() uint32 { return abiVersion }
+func wxhookABIVersion() uint32 { return abi.Version }
 
 //go:wasmexport wxhook_header
 func wxhookHeader() uint32 { return uint32(uintptr(unsafe.Pointer(&state.hdr))) }

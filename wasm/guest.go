@@ -15,43 +15,25 @@ import (
 	"unsafe"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/internal/abi"
 )
-
-// abiVersion is bumped on every incompatible change of ABI.md.
-const abiVersion = 1
 
 // maxInput bounds the input buffer the guest agrees to hold. Hosts enforce
 // their own (smaller) limit first; this one only keeps a broken host from
 // asking the guest to grow without bound.
 const maxInput = 64 << 20
 
-// Status codes returned by decode (ABI.md).
-const (
-	statusOK       = 0 // output holds canonical event JSON
-	statusError    = 1 // output holds canonical error JSON
-	statusBadInput = 2 // ptr/len do not lie inside the input buffer; output empty
-)
-
 // header is the fixed-address record the host reads after each decode
-// instead of calling one export per value. Layout (little endian, ABI.md):
-//
-//	0  u32 output pointer
-//	4  u32 output length
-//	8  u32 dedup key offset inside the output
-//	12 u32 dedup key length
-//	16 u8  vendor (decoder.Dialect)
-//	17 u8  kind (decoder.Kind)
-//	18 u16 reserved (0)
-//	20 u32 status of the last decode
-//	24 u32 input buffer pointer
-//	28 u32 input buffer capacity
+// instead of calling one export per value. Its layout is internal/abi's
+// (ABI.md), little endian; TestHeaderLayout checks the offsets.
 type header struct {
-	outPtr, outLen     uint32
-	dedupOff, dedupLen uint32
-	vendor, kind       uint8
-	_                  uint16
-	status             uint32
-	inPtr, inCap       uint32
+	outPtr, outLen         uint32 // abi.HdrOutPtr, abi.HdrOutLen
+	dedupOff, dedupLen     uint32 // abi.HdrDedupOff, abi.HdrDedupLen
+	vendor, kind           uint8  // abi.HdrVendor, abi.HdrKind
+	size                   uint16 // abi.HdrLen: abi.HeaderSize, so hosts know the account fields are there
+	status                 uint32 // abi.HdrStatus
+	inPtr, inCap           uint32 // abi.HdrInPtr, abi.HdrInCap
+	accountOff, accountLen uint32 // abi.HdrAccountOff, abi.HdrAccountLen
 }
 
 // guest is the state of one module instance. There is exactly one (state),
@@ -67,6 +49,7 @@ var state guest
 
 // setup preallocates the buffers so the first calls do not grow them.
 func (g *guest) setup() {
+	g.hdr.size = abi.HeaderSize
 	g.in = make([]byte, 64<<10)
 	g.out = make([]byte, 0, 64<<10)
 	g.noteInput()
@@ -102,6 +85,7 @@ func (g *guest) noteInput() {
 func (g *guest) clearResult() {
 	g.hdr.outPtr, g.hdr.outLen, g.hdr.dedupOff, g.hdr.dedupLen = 0, 0, 0, 0
 	g.hdr.vendor, g.hdr.kind, g.hdr.status = 0, 0, 0
+	g.hdr.accountOff, g.hdr.accountLen = 0, 0
 }
 
 // decode decodes src (which must lie inside g.in) and fills g.out and g.hdr.
@@ -116,7 +100,7 @@ func (g *guest) decode(src []byte, dialect decoder.Dialect) (status uint32) {
 			e := &decoder.Error{Code: decoder.CodeInternal, Dialect: dialect, Offset: -1, Detail: panicText(r)}
 			g.out = e.AppendJSON(g.out[:0])
 			g.clearResult()
-			status = statusError
+			status = abi.StatusError
 		}
 		g.finish(status)
 	}()
@@ -127,18 +111,21 @@ func (g *guest) decode(src []byte, dialect decoder.Dialect) (status uint32) {
 			e = &decoder.Error{Code: decoder.CodeInternal, Dialect: dialect, Offset: -1, Detail: err.Error()}
 		}
 		g.out = e.AppendJSON(g.out[:0])
-		return statusError
+		return abi.StatusError
 	}
 	g.out = out
 	g.hdr.vendor = uint8(meta.Vendor)
 	g.hdr.kind = uint8(meta.Kind)
 	if len(meta.DedupKey) > 0 {
 		// DedupKey aliases out; its position is what the host needs.
-		off := uintptr(unsafe.Pointer(unsafe.SliceData(meta.DedupKey))) - uintptr(unsafe.Pointer(unsafe.SliceData(out)))
-		g.hdr.dedupOff = uint32(off)
+		g.hdr.dedupOff = uint32(offsetIn(out, meta.DedupKey))
 		g.hdr.dedupLen = uint32(len(meta.DedupKey))
 	}
-	return statusOK
+	if len(meta.Account) > 0 {
+		g.hdr.accountOff = uint32(offsetIn(out, meta.Account))
+		g.hdr.accountLen = uint32(len(meta.Account))
+	}
+	return abi.StatusOK
 }
 
 // finish records the output's address, length and the status in the header.
@@ -159,11 +146,16 @@ func (g *guest) decodeAt(ptr, n uint32, dialect uint32) uint32 {
 	if dialect > 0xff || p < base || uint64(p-base)+uint64(n) > uint64(len(g.in)) {
 		g.out = g.out[:0]
 		g.clearResult()
-		g.finish(statusBadInput)
-		return statusBadInput
+		g.finish(abi.StatusBadInput)
+		return abi.StatusBadInput
 	}
 	off := p - base
 	return g.decode(g.in[off:off+uintptr(n)], decoder.Dialect(dialect))
+}
+
+// offsetIn is where part, a subslice of out, starts inside it.
+func offsetIn(out, part []byte) uintptr {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(part))) - uintptr(unsafe.Pointer(unsafe.SliceData(out)))
 }
 
 // main is empty: a reactor's setup runs in init (via _initialize), and the

@@ -1,13 +1,13 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +33,8 @@ type reqBuf struct{ body, out []byte }
 // maxPooled keeps huge buffers (a rare 8 MiB body) out of the pool.
 const maxPooled = 1 << 20
 
-// ServeHTTP routes /hook…, /healthz, /readyz and /metrics.
+// ServeHTTP routes /hook…, /healthz, /readyz and /metrics (/metrics only
+// without Config.SeparateAdmin: then AdminHandler serves it).
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	switch {
@@ -43,15 +44,41 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rw.Header()["Content-Type"] = ctText
 		io.WriteString(rw, "ok\n")
 	case path == "/readyz":
-		w.readyz(rw, r)
-	case path == "/metrics":
+		// Anyone who reaches --addr may ask: the answer names the failing
+		// parts, never their errors (addresses, file names); those go to
+		// the log and to the admin address.
+		w.readyz(rw, r, false)
+	case path == "/metrics" && !w.cfg.SeparateAdmin:
 		w.metricsH.ServeHTTP(rw, r)
+	case path == "/metrics":
+		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: "/metrics is served on the admin address (--admin-addr)"}, nil, false)
 	default:
-		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1}, nil, false)
+		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: routesDetail}, nil, false)
 	}
 }
 
-func (w *Worker) readyz(rw http.ResponseWriter, r *http.Request) {
+// AdminHandler serves GET /metrics, /readyz (with the failing parts'
+// errors) and /healthz, for an address that only operators reach
+// (wxhook serve --admin-addr, loopback by default).
+func (w *Worker) AdminHandler() http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			w.metricsH.ServeHTTP(rw, r)
+		case "/readyz":
+			w.readyz(rw, r, true)
+		case "/healthz":
+			rw.Header()["Content-Type"] = ctText
+			io.WriteString(rw, "ok\n")
+		default:
+			http.Error(rw, "404 not found: /metrics, /readyz, /healthz", http.StatusNotFound)
+		}
+	})
+}
+
+// readyz answers 200 or 503 with {"engine":…,"dedup":…,"sink":…}: "ok" or,
+// for a failing part, its error when detailed and "failing" otherwise.
+func (w *Worker) readyz(rw http.ResponseWriter, r *http.Request, detailed bool) {
 	res := w.Ready(r.Context())
 	status := http.StatusOK
 	b := []byte{'{'}
@@ -65,11 +92,15 @@ func (w *Worker) readyz(rw http.ResponseWriter, r *http.Request) {
 		}
 		b = appendJSONString(b, k)
 		b = append(b, ':')
-		if err != nil {
+		switch {
+		case err == nil:
+			b = append(b, `"ok"`...)
+		case detailed:
 			status = http.StatusServiceUnavailable
 			b = appendJSONString(b, err.Error())
-		} else {
-			b = append(b, `"ok"`...)
+		default:
+			status = http.StatusServiceUnavailable
+			b = append(b, `"failing"`...)
 		}
 	}
 	b = append(b, "}\n"...)
@@ -78,24 +109,88 @@ func (w *Worker) readyz(rw http.ResponseWriter, r *http.Request) {
 	rw.Write(b)
 }
 
-// route splits what follows /hook/: "" | "{vendor}" | "{secret}" |
-// "{secret}/{vendor}".
-func route(rest string) (d decoder.Dialect, secret string, ok bool) {
+// vendors are the names a route may carry: every dialect the decoder
+// names, so a new one is routable without a change here. Dialects are
+// numbered from Auto (0) on, and String gives "auto" past the last one.
+var vendors = func() []string {
+	var v []string
+	for d := decoder.Auto + 1; d != decoder.Auto && d.String() != "auto"; d++ {
+		if p, ok := decoder.ParseDialect(d.String()); ok && p == d {
+			v = append(v, d.String())
+		}
+	}
+	return v
+}()
+
+// VendorNames returns the vendor names of the routes /hook/{vendor}, in
+// the decoder's order ("auto", detection, is not one of them).
+func VendorNames() []string { return append([]string(nil), vendors...) }
+
+// isVendor reports whether s is a route's vendor segment: a vendor name or
+// "auto", spelled exactly (lower case).
+func isVendor(s string) bool {
+	if s == "" {
+		return false
+	}
+	_, ok := decoder.ParseDialect(s)
+	return ok
+}
+
+// CheckSecret refuses a callback secret that a route could not tell from a
+// vendor: /hook/{x} is the vendor x when x names one, so such a secret could
+// only be sent in the header, and a typo of it would look like a vendor.
+func CheckSecret(secret string) error {
+	if secret == "" {
+		return nil
+	}
+	if _, ok := decoder.ParseDialect(strings.ToLower(secret)); ok {
+		// Not echoed: start-up errors end up in logs.
+		return errors.New("the secret is a vendor name (" + strings.Join(vendors, ", ") + " or auto, in any case): choose another one")
+	}
+	return nil
+}
+
+var routesDetail = "routes: POST /hook, /hook/{vendor}, /hook/{secret}, /hook/{secret}/{vendor}; vendor: " +
+	strings.Join(vendors, ", ") + " or auto (lower case)"
+
+// route splits what follows /hook/ by the route grammar (worker/README.md):
+//
+//	""                 auto-detect, secret in the header
+//	"{vendor}"         a vendor name or "auto", secret in the header
+//	"{secret}"         exactly the configured secret, auto-detect
+//	"{secret}/{vendor}"
+//
+// A vendor segment is always last and a vendor name is never a secret
+// (CheckSecret), so a segment is a secret or a vendor, never both. A
+// single segment that is neither (a mistyped vendor, /hook/WECOM, or a
+// wrong secret: the two cannot be told apart) is not a route: 404 naming
+// the vendors, never a secret taken from a typo.
+func (w *Worker) route(rest string) (d decoder.Dialect, secret string, ok bool) {
 	if rest == "" {
 		return decoder.Auto, "", true
 	}
 	first, second, two := strings.Cut(rest, "/")
 	if !two {
-		if d, ok := decoder.ParseDialect(first); ok {
+		if d, ok := decoder.ParseDialect(first); ok && first != "" {
 			return d, "", true
 		}
-		return decoder.Auto, first, true
-	}
-	if strings.Contains(second, "/") || first == "" {
+		if w.cfg.Secret != "" && w.secretIs(first) {
+			return decoder.Auto, first, true
+		}
 		return decoder.Auto, "", false
 	}
-	d, ok = decoder.ParseDialect(second)
-	return d, first, ok
+	if first == "" || isVendor(first) || !isVendor(second) || strings.Contains(second, "/") {
+		return decoder.Auto, "", false
+	}
+	d, _ = decoder.ParseDialect(second)
+	return d, first, true
+}
+
+// secretIs compares given with the secret in constant time: fixed-size
+// digests keep it constant-time in the secret's length too.
+func (w *Worker) secretIs(given string) bool {
+	h := sha256.Sum256([]byte(given))
+	return subtle.ConstantTimeCompare(h[:], w.secret[:]) == 1
 }
 
 func (w *Worker) authorized(r *http.Request, pathSecret string) (bool, decoder.Code) {
@@ -109,19 +204,16 @@ func (w *Worker) authorized(r *http.Request, pathSecret string) (bool, decoder.C
 	if given == "" {
 		return false, codeUnauthorized
 	}
-	// Comparing fixed-size digests keeps the comparison constant-time in
-	// the secret's length too.
-	h := sha256.Sum256([]byte(given))
-	if subtle.ConstantTimeCompare(h[:], w.secret[:]) != 1 {
+	if !w.secretIs(given) {
 		return false, codeForbidden
 	}
 	return true, ""
 }
 
 func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
-	dialect, secret, ok := route(rest)
+	dialect, secret, ok := w.route(rest)
 	if !ok {
-		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: "routes: /hook, /hook/{vendor}, /hook/{secret}/{vendor}"}, nil, false)
+		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: "not a vendor (or the secret); " + routesDetail}, nil, false)
 		return
 	}
 	w.m.received[dialect].Inc()
@@ -149,10 +241,22 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		}
 	}()
 
-	body, err := w.readBody(r, rb.body[:0])
+	var held int64 // of the in-flight body budget, given back when done
+	defer func() {
+		if held > 0 {
+			w.inflight.Add(-held)
+		}
+	}()
+	body, err := w.readBody(r, rb.body[:0], &held)
 	rb.body = body[:0]
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
+		if errors.Is(err, errOverloaded) {
+			// The body is not (fully) read: close the connection rather
+			// than drain it, which would take the memory refused.
+			rw.Header()["Retry-After"] = retryAfter
+			rw.Header()["Connection"] = connClose
+			w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeOverloaded, Dialect: dialect, Offset: -1, Detail: "too many callback bytes in flight; retry"}, nil, false)
+		} else if errors.Is(err, errTooLarge) {
 			w.fail(rw, r, http.StatusRequestEntityTooLarge, &decoder.Error{Code: decoder.CodeTooLarge, Dialect: dialect, Offset: -1, Detail: "body exceeds the size limit"}, nil, false)
 		} else {
 			w.fail(rw, r, http.StatusBadRequest, &decoder.Error{Code: codeReadFailed, Dialect: dialect, Offset: -1, Detail: err.Error()}, nil, false)
@@ -203,8 +307,8 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	w.m.decoded[vendor][kind].Inc()
 
 	if w.allow != nil {
-		if _, ok := w.allow[string(account(out))]; !ok {
-			w.fail(rw, r, http.StatusForbidden, &decoder.Error{Code: codeNotAllowed, Dialect: vendor, Field: "account", Offset: -1, Detail: string(account(out))}, body, true)
+		if _, ok := w.allow[string(meta.Account)]; !ok {
+			w.fail(rw, r, http.StatusForbidden, &decoder.Error{Code: codeNotAllowed, Dialect: vendor, Field: "account", Offset: -1, Detail: string(meta.Account)}, body, true)
 			return
 		}
 	}
@@ -244,6 +348,7 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	err = w.cfg.Sink.Deliver(ctx, sink.Record{Line: out, Meta: meta})
 	w.m.sinkSecs.Observe(time.Since(start).Seconds())
 	if err != nil {
+		w.sinkFail.Store(&sinkFailure{at: time.Now(), err: err})
 		if !claim.IsZero() {
 			// Free the key so the vendor's retry is delivered, even if
 			// the client has gone away meanwhile (so not the request's
@@ -262,6 +367,9 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 		rw.Header()["Retry-After"] = retryAfter
 		w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "sink unavailable"}, nil, false)
 		return
+	}
+	if w.sinkFail.Load() != nil {
+		w.sinkFail.Store(nil) // the sink works again (a load first: no shared write per event)
 	}
 	if !claim.IsZero() {
 		// Not the request's context: a client that hangs up now must not
@@ -283,16 +391,38 @@ func writeOK(rw http.ResponseWriter) {
 	rw.Write(okBody)
 }
 
-var errTooLarge = errors.New("body too large")
+var (
+	errTooLarge   = errors.New("body too large")
+	errOverloaded = errors.New("in-flight body budget exhausted")
+)
 
-// readBody reads the whole body into buf, refusing more than MaxBody.
-func (w *Worker) readBody(r *http.Request, buf []byte) ([]byte, error) {
+// readStep is how much of the in-flight budget a chunked body takes at a
+// time, as it grows.
+const readStep = 64 << 10
+
+// take reserves n bytes of the in-flight body budget (Config.MaxInflightBytes).
+func (w *Worker) take(n int64, held *int64) bool {
+	if w.inflight.Add(n) > w.cfg.MaxInflightBytes {
+		w.inflight.Add(-n)
+		return false
+	}
+	*held += n
+	return true
+}
+
+// readBody reads the whole body into buf, refusing more than MaxBody, and
+// holds the bytes it reads in the in-flight budget (*held, given back by
+// the caller).
+func (w *Worker) readBody(r *http.Request, buf []byte, held *int64) ([]byte, error) {
 	max := w.cfg.MaxBody
 	if r.ContentLength > max {
 		return buf, errTooLarge
 	}
 	if r.ContentLength >= 0 {
 		n := int(r.ContentLength)
+		if !w.take(int64(n), held) {
+			return buf, errOverloaded
+		}
 		if cap(buf) < n {
 			buf = make([]byte, 0, n)
 		}
@@ -300,12 +430,18 @@ func (w *Worker) readBody(r *http.Request, buf []byte) ([]byte, error) {
 		_, err := io.ReadFull(r.Body, buf)
 		return buf, err
 	}
-	// Chunked: read up to max+1 to detect an overflow.
+	// Chunked: read up to max+1 to detect an overflow, taking the budget
+	// as the body grows.
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		if int64(len(buf)) >= *held {
+			if !w.take(min(readStep, max+1-*held), held) {
+				return buf, errOverloaded
+			}
 		}
-		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		if cap(buf) < int(*held) {
+			buf = slices.Grow(buf, int(*held)-len(buf))
+		}
+		n, err := r.Body.Read(buf[len(buf):*held])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > max {
 			return buf, errTooLarge
@@ -328,9 +464,13 @@ func (w *Worker) fail(rw http.ResponseWriter, r *http.Request, status int, e *de
 			w.m.dlDropped.Inc()
 		}
 	}
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		w.log.Error("callback failed", "status", status, "code", string(e.Code), "route", redact(r.URL.Path), "remote", r.RemoteAddr, "err", e.Error())
-	} else {
+	case status == http.StatusNotFound && !isHookPath(r.URL.Path):
+		// Scanners and favicon requests, not callbacks.
+		w.log.Debug("no such path", "path", redact(r.URL.Path), "remote", r.RemoteAddr)
+	default:
 		w.log.Warn("callback rejected", "status", status, "code", string(e.Code), "route", redact(r.URL.Path), "remote", r.RemoteAddr, "err", e.Error())
 	}
 	h := rw.Header()
@@ -343,43 +483,36 @@ func (w *Worker) fail(rw http.ResponseWriter, r *http.Request, status int, e *de
 	rw.Write(append(js, '\n'))
 }
 
-// redact replaces the secret segment of /hook/{secret}/{vendor} (or of
-// /hook/{secret}) by "_" for logs and the dead-letter file — also on routes
-// that turned out invalid, which still may carry a real secret.
+// redact replaces every segment of path that could be a secret by "_",
+// for logs and the dead-letter file: all but the route words and the vendor
+// names. A mistyped route (/hook/eyun/SECRET, /hooks/SECRET/eyun,
+// /Hook/SECRET) may still carry a real secret.
 func redact(path string) string {
-	rest, ok := strings.CutPrefix(path, "/hook/")
-	if !ok || rest == "" {
-		return path
-	}
-	first, tail, two := strings.Cut(rest, "/")
-	if !two {
-		if _, isVendor := decoder.ParseDialect(first); isVendor {
-			return path
+	clean := true
+	for seg := range strings.SplitSeq(path, "/") {
+		if !publicSegment(seg) {
+			clean = false
+			break
 		}
-		return "/hook/_"
 	}
-	return "/hook/_/" + tail
+	if clean {
+		return path // no allocation for the routes served
+	}
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if !publicSegment(seg) {
+			segs[i] = "_"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
-// account returns the raw (JSON-escaped) value of the event's top-level
-// "account" in its canonical JSON, without parsing it again. The canonical
-// field order puts "account" before any nested object or free text, and a
-// `"account":"` sequence cannot occur inside a JSON string (its quotes would
-// be escaped), so the first occurrence is the top-level field.
-func account(js []byte) []byte {
-	const field = `"account":"`
-	i := bytes.Index(js, []byte(field))
-	if i < 0 {
-		return nil
+func publicSegment(s string) bool {
+	switch s {
+	case "", "hook", "healthz", "readyz", "metrics":
+		return true
 	}
-	v := js[i+len(field):]
-	for j := 0; j < len(v); j++ {
-		switch v[j] {
-		case '\\':
-			j++
-		case '"':
-			return v[:j]
-		}
-	}
-	return nil
+	return isVendor(s)
 }
+
+func isHookPath(p string) bool { return p == "/hook" || strings.HasPrefix(p, "/hook/") }

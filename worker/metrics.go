@@ -20,18 +20,12 @@ const (
 	codeMethod       decoder.Code = "method_not_allowed"  // not POST (405)
 	codeNotFound     decoder.Code = "not_found"           // unknown route (404)
 	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
+	codeOverloaded   decoder.Code = "overloaded"          // in-flight body budget exhausted (503)
 )
 
-var allCodes = []decoder.Code{
-	decoder.CodeEmpty, decoder.CodeNotJSON, decoder.CodeUnknownDialect, decoder.CodeWrongDialect,
-	decoder.CodeMissingField, decoder.CodeBadField, decoder.CodeBadContent, decoder.CodeTooLarge,
-	decoder.CodeInternal, codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
-	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge,
-}
-
-// dialects are every dialect the decoder names (Auto is the /hook route
-// without a vendor): a dialect added to the decoder gets its series here.
-var dialects = decoder.Dialects()
+// allCodes are the decoder's codes and the worker's own.
+var allCodes = append(decoder.Codes(), codeUnauthorized, codeForbidden, codeNotAllowed, codeInFlight,
+	codeUnavailable, codeMethod, codeNotFound, codeReadFailed, sink.CodeTooLarge, codeOverloaded)
 
 // metrics holds every series pre-resolved, so the request path does no
 // label lookup (WithLabelValues hashes and may allocate).
@@ -39,7 +33,7 @@ type metrics struct {
 	reg        *prometheus.Registry
 	received   []prometheus.Counter   // by route dialect
 	decoded    [][]prometheus.Counter // by vendor, then kind
-	duplicates []prometheus.Counter
+	duplicates []prometheus.Counter   // by vendor
 	rejects    map[decoder.Code]prometheus.Counter
 	dedupErrs  prometheus.Counter
 	dlDropped  prometheus.Counter
@@ -81,14 +75,27 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 			Name: "wxhook_spool_backlog", Help: "Events accepted into the spool and not yet forwarded.",
 		}, backlog))
 	}
+	// Tables indexed by decoder.Dialect and decoder.Kind, sized by the
+	// decoder's own lists so that a new dialect or kind needs no change here.
+	dialects, kinds := decoder.Dialects(), decoder.Kinds()
 	m.received = make([]prometheus.Counter, len(dialects))
 	m.duplicates = make([]prometheus.Counter, len(dialects))
 	m.decoded = make([][]prometheus.Counter, len(dialects))
 	for _, d := range dialects {
 		m.received[d] = received.WithLabelValues(d.String())
+		m.decoded[d] = make([]prometheus.Counter, len(kinds))
+		if d == decoder.Auto {
+			// A decoded event always has its vendor: no vendor="auto"
+			// series. The counters exist (unexported) only so that the
+			// request path needs no check.
+			m.duplicates[d] = prometheus.NewCounter(prometheus.CounterOpts{Name: "unexported"})
+			for k := range m.decoded[d] {
+				m.decoded[d][k] = m.duplicates[d]
+			}
+			continue
+		}
 		m.duplicates[d] = dups.WithLabelValues(d.String())
-		m.decoded[d] = make([]prometheus.Counter, len(decoder.Kinds()))
-		for _, k := range decoder.Kinds() {
+		for _, k := range kinds {
 			// Resolving every series up front exports zeros for all
 			// vendor/kind pairs (simpler rate() queries) and keeps the
 			// label lookup off the request path.

@@ -61,7 +61,8 @@ type Config struct {
 	// SinkName labels the sink latency histogram ("stdout", "file", …).
 	SinkName string
 
-	// Secret is the callback secret; required unless Insecure.
+	// Secret is the callback secret; required unless Insecure, and not
+	// together with it (Insecure turns the check off). See CheckSecret.
 	Secret   string
 	Insecure bool
 	// MaxBody bounds a callback body (default 8 MiB: Eyun inlines base64
@@ -69,6 +70,11 @@ type Config struct {
 	// applies above it (413, not dead-lettered); wxhook serve refuses a
 	// larger --max-body.
 	MaxBody int64
+	// MaxInflightBytes bounds the callback bodies held in memory by all
+	// requests together (default DefaultMaxInflightBytes; at least
+	// MaxBody). A request that would go past it is answered 503 with
+	// Retry-After before its body is read.
+	MaxInflightBytes int64
 	// AllowAccounts, if not empty, is the set of bot accounts (the event's
 	// "account") whose callbacks are accepted.
 	AllowAccounts []string
@@ -78,8 +84,32 @@ type Config struct {
 	// MaxDeadLetterBytes caps deadletter.ndjson (default 1 GiB).
 	MaxDeadLetterBytes int64
 
+	// SeparateAdmin leaves /metrics out of ServeHTTP: AdminHandler serves
+	// it on another address.
+	SeparateAdmin bool
+	// ReadyTimeout bounds a readiness check (default 2s): a part that has
+	// not answered by then (a paused Redis) is reported failing.
+	ReadyTimeout time.Duration
+
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // default: a new one with Go/process collectors
+}
+
+// DefaultMaxInflightBytes is Config.MaxInflightBytes's default: 16 bodies
+// of the default 8 MiB limit at once, or thousands of typical callbacks of a
+// few KiB.
+const DefaultMaxInflightBytes = 128 << 20
+
+// sinkFailWindow is how long a failed delivery keeps /readyz failing for
+// the sink, unless a delivery succeeds meanwhile: long enough for a load
+// balancer's probe to see it, short enough that a worker taken out of
+// rotation (and so given nothing to deliver) is tried again soon.
+const sinkFailWindow = 10 * time.Second
+
+// sinkFailure is the last failed delivery.
+type sinkFailure struct {
+	at  time.Time
+	err error
 }
 
 // Worker is the webhook handler. It is safe for concurrent use.
@@ -94,6 +124,11 @@ type Worker struct {
 	bufs     sync.Pool
 	draining atomic.Bool
 	closed   atomic.Bool
+	inflight atomic.Int64                // body bytes held by requests (MaxInflightBytes)
+	sinkFail atomic.Pointer[sinkFailure] // nil once a delivery succeeds
+
+	readyMu  sync.Mutex
+	notReady map[string]bool // parts last reported failing, to log changes only
 }
 
 // New checks cfg and returns a Worker.
@@ -104,8 +139,23 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Secret == "" && !cfg.Insecure {
 		return nil, errors.New("worker: a callback secret is required (or run insecure)")
 	}
+	if cfg.Secret != "" && cfg.Insecure {
+		return nil, errors.New("worker: a secret and Insecure together: Insecure would turn the secret check off")
+	}
+	if err := CheckSecret(cfg.Secret); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 8 << 20
+	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = max(DefaultMaxInflightBytes, cfg.MaxBody)
+	}
+	if cfg.MaxInflightBytes < cfg.MaxBody {
+		return nil, fmt.Errorf("worker: MaxInflightBytes %d is below MaxBody %d: a body of the largest size could never be accepted", cfg.MaxInflightBytes, cfg.MaxBody)
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 2 * time.Second
 	}
 	if cfg.MaxDeadLetterBytes <= 0 {
 		cfg.MaxDeadLetterBytes = 1 << 30
@@ -151,6 +201,9 @@ func New(cfg Config) (*Worker, error) {
 			Help: "Damaged byte ranges of the spool moved to spool/quarantine.ndjson (the records after them are delivered).",
 		}, func() float64 { return float64(q.Quarantined()) }))
 	}
+	cfg.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "wxhook_inflight_body_bytes", Help: "Callback body bytes held in memory by requests in flight (limit: --max-inflight-bytes).",
+	}, func() float64 { return float64(w.inflight.Load()) }))
 	w.metricsH = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
 	return w, nil
 }
@@ -160,22 +213,89 @@ func New(cfg Config) (*Worker, error) {
 func (w *Worker) ObserveForward(d time.Duration) { w.m.forwardSec.Observe(d.Seconds()) }
 
 // Ready reports whether the worker can accept events: not shutting down,
-// the engine decodes, the dedup store and the sink answer.
+// the engine decodes, the dedup store and the sink answer, and the last
+// delivery did not fail in the last 10 s. The parts are checked at once,
+// each within Config.ReadyTimeout; one that has not answered by then is
+// failing. A change of a part's state is logged with its error.
 func (w *Worker) Ready(ctx context.Context) map[string]error {
-	res := map[string]error{"engine": nil, "dedup": nil, "sink": nil}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.ReadyTimeout)
+	defer cancel()
+	checks := map[string]func(context.Context) error{
+		"engine": func(ctx context.Context) error {
+			// A probe decode: "{}" is valid JSON of no dialect, so a
+			// working engine answers unknown_dialect; an internal error
+			// means the engine is broken.
+			_, _, err := w.cfg.Engine.AppendDecode(ctx, nil, []byte("{}"), decoder.Auto)
+			var de *decoder.Error
+			if err == nil || !errors.As(err, &de) || de.Code == decoder.CodeInternal {
+				return fmt.Errorf("probe decode: %v", err)
+			}
+			return nil
+		},
+		"dedup": w.cfg.Dedup.Ready,
+		"sink": func(ctx context.Context) error {
+			if err := w.cfg.Sink.Ready(ctx); err != nil {
+				return err
+			}
+			if f := w.sinkFail.Load(); f != nil {
+				if ago := time.Since(f.at); ago < sinkFailWindow {
+					return fmt.Errorf("last delivery failed %s ago: %v", ago.Round(time.Millisecond), f.err)
+				}
+			}
+			return nil
+		},
+	}
+	type result struct {
+		name string
+		err  error
+	}
+	// Buffered: a check that outlives the deadline still finishes (and
+	// exits) without a reader.
+	done := make(chan result, len(checks))
+	for name, check := range checks {
+		go func() { done <- result{name, check(ctx)} }()
+	}
+	res := make(map[string]error, len(checks)+1)
+	for range checks {
+		select {
+		case r := <-done:
+			res[r.name] = r.err
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	for name := range checks {
+		if _, ok := res[name]; !ok {
+			res[name] = fmt.Errorf("no answer within %s", w.cfg.ReadyTimeout)
+		}
+	}
 	if w.draining.Load() {
 		res["worker"] = errors.New("shutting down")
 	}
-	// A probe decode: "{}" is valid JSON of no dialect, so a working engine
-	// answers unknown_dialect; an internal error means the engine is broken.
-	_, _, err := w.cfg.Engine.AppendDecode(ctx, nil, []byte("{}"), decoder.Auto)
-	var de *decoder.Error
-	if err == nil || !errors.As(err, &de) || de.Code == decoder.CodeInternal {
-		res["engine"] = fmt.Errorf("probe decode: %v", err)
-	}
-	res["dedup"] = w.cfg.Dedup.Ready(ctx)
-	res["sink"] = w.cfg.Sink.Ready(ctx)
+	w.logReadiness(res)
 	return res
+}
+
+// logReadiness logs a part that starts failing (with its error, which
+// unauthenticated /readyz answers leave out) and one that recovers.
+func (w *Worker) logReadiness(res map[string]error) {
+	w.readyMu.Lock()
+	defer w.readyMu.Unlock()
+	if w.notReady == nil {
+		w.notReady = map[string]bool{}
+	}
+	for name, err := range res {
+		switch {
+		case err != nil && !w.notReady[name]:
+			w.notReady[name] = true
+			w.log.Warn("not ready", "part", name, "err", err)
+		case err == nil && w.notReady[name]:
+			delete(w.notReady, name)
+			w.log.Info("ready again", "part", name)
+		}
+	}
 }
 
 // Drain makes /readyz fail, so load balancers stop sending before Shutdown.

@@ -2,19 +2,23 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
 
 	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/worker"
 )
 
 // defaultEngine is the engine `wxhook decode` uses without --engine: "wasm",
@@ -24,11 +28,15 @@ const defaultEngine = "wasm"
 const decodeUsage = `usage: wxhook decode [--dialect auto|wecom|eyun|dll] [--engine wasm|native] [FILE…|-]
 
 Decodes vendor callbacks to canonical JSON, one line per callback on stdout,
-in input order. A FILE holds one JSON document (pretty-printed or not), or
-NDJSON when its first non-blank line is a complete JSON document. "-" or no
-FILE reads NDJSON from stdin; blank lines are skipped. Failures are written to
-stderr as JSON lines {"input":…,"line":N,"error":{…}} (line 0: the input
-could not be read). A large input gets a progress bar when stderr is a terminal.
+in input order. Each FILE, and stdin ("-" or no FILE), holds a stream of
+JSON documents: one pretty-printed document, several one after the other
+(cat *.json), NDJSON, or values run together. A line starting with "{" ends
+a document left open (a truncated line does not swallow the next). Failures
+are written to stderr as JSON lines
+{"input":…,"doc":D,"line":L,"offset":O,"error":{…}}: the D-th document of
+the input, starting on line L at byte offset O (doc 0: the input itself
+could not be read: not_found, is_directory, read_failed). A large input gets
+a progress bar when stderr is a terminal.
 
 Exit status: 0 all decoded, 1 some input failed, 2 usage error.
 
@@ -37,31 +45,35 @@ flags:
 
 // runDecode implements `wxhook decode`. It returns the process exit status.
 func runDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("decode")
 	dialectName := fs.String("dialect", "auto", "callback dialect: auto, wecom, eyun or dll")
 	engineName := fs.String("engine", defaultEngine, "decoding engine: wasm or native")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), decodeUsage)
-		fs.PrintDefaults()
+	inputs, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		showHelp(stderr, fs, decodeUsage)
+		return 0
 	}
-	inputs, code := parseInterspersed(fs, args)
-	if code >= 0 {
-		return code
+	if err != nil {
+		flagError(stderr, "decode", err)
+		return 2
 	}
 	dialect, ok := decoder.ParseDialect(*dialectName)
-	if !ok {
-		fmt.Fprintf(stderr, "wxhook decode: unknown dialect %q (want auto, wecom, eyun or dll)\n", *dialectName)
+	if !ok || *dialectName == "" {
+		flagError(stderr, "decode", fmt.Errorf("unknown dialect %q (want auto, %s)", *dialectName, strings.Join(worker.VendorNames(), ", ")))
 		return 2
 	}
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
 
+	if *engineName != "wasm" && *engineName != "native" {
+		flagError(stderr, "decode", fmt.Errorf("unknown engine %q (want wasm or native)", *engineName))
+		return 2
+	}
 	ctx := context.Background()
 	eng, err := openEngine(ctx, *engineName)
 	if err != nil {
-		fmt.Fprintf(stderr, "wxhook decode: %v\n", err)
+		fmt.Fprintf(stderr, "wxhook decode: engine %s: %v\n", *engineName, err)
 		return 2
 	}
 	defer eng.Close(ctx)
@@ -92,22 +104,19 @@ func runDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // parseInterspersed parses flags placed before, between or after the inputs
 // (the flag package stops at the first non-flag argument); "--" ends the
-// flags. It returns the inputs, and an exit status >= 0 when parsing ends
-// the command.
-func parseInterspersed(fs *flag.FlagSet, args []string) (inputs []string, code int) {
+// flags. It returns the inputs, or the flag package's error (flag.ErrHelp
+// for -h).
+func parseInterspersed(fs *flag.FlagSet, args []string) (inputs []string, err error) {
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0
-			}
-			return nil, 2
+			return nil, err
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
-			return inputs, -1
+			return inputs, nil
 		}
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(inputs, rest...), -1
+			return append(inputs, rest...), nil
 		}
 		inputs = append(inputs, rest[0])
 		args = rest[1:]
@@ -137,103 +146,186 @@ func (r *decodeRun) input(name string, stdin io.Reader) {
 	r.prefix = append(r.prefix[:0], `{"input":`...)
 	q, _ := json.Marshal(name) // a string always marshals
 	r.prefix = append(r.prefix, q...)
-	r.prefix = append(r.prefix, `,"line":`...)
 
 	if name == "-" {
 		r.in.Reset(stdin)
-		r.ndjson(0)
+		r.stream(false)
 		return
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		r.fail(0, &decoder.Error{Code: decoder.CodeInternal, Offset: -1, Detail: err.Error()})
+		r.fail(pos{}, openError(err))
 		return
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		r.fail(pos{}, &decoder.Error{Code: codeIsDirectory, Offset: -1, Detail: name + " is a directory; give the files in it (" + name + "/*.json)"})
+		return
+	}
 	r.in.Reset(f)
-
-	// The first non-blank line decides: a complete JSON document means NDJSON,
-	// anything else (typically a lone "{") is the start of one document.
-	lineNo := 0
-	for {
-		line, err := r.readLine()
-		if len(line) == 0 {
-			if err != io.EOF {
-				r.fail(lineNo, readError(err))
-				return
-			}
-			// Nothing but blank lines: the file is one (empty) document,
-			// which starts on line 1 like any whole-file document.
-			r.decode(1, r.body[:0])
-			return
-		}
-		lineNo++
-		r.prog.add(len(line))
-		body := trimEOL(line)
-		switch {
-		case isBlank(body):
-			// keep looking for the first line with content
-		case json.Valid(body):
-			r.decode(lineNo, body)
-			if err == nil {
-				r.ndjson(lineNo)
-			}
-			return
-		default:
-			r.whole(lineNo, line)
-			return
-		}
-		if err != nil {
-			if err != io.EOF {
-				r.fail(lineNo, readError(err))
-				return
-			}
-			r.decode(1, r.body[:0])
-			return
-		}
-	}
+	r.stream(true)
 }
 
-// whole decodes the rest of r.in, preceded by first, as one document that
-// starts on line lineNo.
-func (r *decodeRun) whole(lineNo int, first []byte) {
-	r.body = append(r.body[:0], first...)
-	for {
-		more, err := r.readLine()
-		r.body = append(r.body, more...)
-		r.prog.add(len(more))
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			r.fail(lineNo, readError(err))
-			return
-		}
+// Codes of input errors (the decoder's own codes are for the documents).
+const (
+	codeNotFound    decoder.Code = "not_found"    // no such input file
+	codeIsDirectory decoder.Code = "is_directory" // the input is a directory
+	codeReadFailed  decoder.Code = "read_failed"  // the input could not be read
+)
+
+func openError(err error) *decoder.Error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &decoder.Error{Code: codeNotFound, Offset: -1, Detail: err.Error()}
 	}
-	r.decode(lineNo, r.body)
+	return &decoder.Error{Code: codeReadFailed, Offset: -1, Detail: err.Error()}
 }
 
-// ndjson decodes the remaining lines of r.in as NDJSON; lineNo is the number
-// of lines already read.
-func (r *decodeRun) ndjson(lineNo int) {
+// pos is where a document starts in its input: its number (from 1), its
+// line (from 1) and its byte offset (from 0). The zero pos is the input as
+// a whole (it could not be opened or read).
+type pos struct {
+	doc, line int
+	offset    int64
+}
+
+// docScan finds where a JSON value ends without parsing it: it tracks
+// nesting and strings only, and the decoder judges the value.
+type docScan struct {
+	depth  int
+	scalar bool // a value that is not an object, array or string: ends with its line
+	inStr  bool
+	esc    bool
+}
+
+// scan returns the length of b up to the end of the value (the byte after
+// its closing bracket or quote), or -1 if it goes on past b. b starts at
+// the value's first byte or continues it.
+func (s *docScan) scan(b []byte) int {
+	if s.scalar {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			return i
+		}
+		return -1
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if s.inStr {
+			switch {
+			case s.esc:
+				s.esc = false
+			case c == '\\':
+				s.esc = true
+			case c == '"':
+				s.inStr = false
+				if s.depth == 0 {
+					return i + 1
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			s.inStr = true
+		case '{', '[':
+			s.depth++
+		case '}', ']':
+			s.depth--
+			if s.depth <= 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// start begins a value at its first byte c.
+func (s *docScan) start(c byte) {
+	*s = docScan{scalar: c != '{' && c != '[' && c != '"'}
+}
+
+// stream decodes r.in as a stream of JSON documents: NDJSON, one
+// pretty-printed document, or documents one after the other, separated by
+// whitespace or not. A value that is not an object, array or string (a
+// number, or garbage such as <xml>) is one document up to the end of its
+// line. A line starting with '{' ends a document still open (a truncated
+// line, reported as such) instead of being swallowed into it: inside a
+// pretty-printed document such lines are indented. whole reports an input
+// with no document at all as one empty document (a file), not as nothing
+// (stdin).
+func (r *decodeRun) stream(whole bool) {
+	var (
+		lineNo   int
+		offset   int64 // of the current line in the input
+		docs     int
+		open     bool // a document is being read
+		at       pos  // where it started
+		fromLine bool // it started on the current line (r.body unused)
+		sc       docScan
+	)
+	finish := func(src []byte) {
+		r.decode(at, src)
+		open = false
+	}
 	for {
 		line, err := r.readLine()
 		if len(line) > 0 {
 			lineNo++
 			r.prog.add(len(line))
-			if body := trimEOL(line); !isBlank(body) {
-				r.decode(lineNo, body)
+			i := 0
+			if open && line[0] == '{' {
+				finish(r.body) // truncated: the next document begins here
 			}
+			fromLine = !open
+			for i < len(line) {
+				if !open {
+					for i < len(line) && isSpace(line[i]) {
+						i++
+					}
+					if i == len(line) {
+						break
+					}
+					docs++
+					at = pos{doc: docs, line: lineNo, offset: offset + int64(i)}
+					open, fromLine = true, true
+					r.body = r.body[:0]
+					sc.start(line[i]) // scan below takes the first byte too
+				}
+				begin := i
+				n := sc.scan(line[i:])
+				if n < 0 {
+					r.body = append(r.body, line[begin:]...)
+					fromLine = false
+					break
+				}
+				i += n
+				if fromLine && len(r.body) == 0 {
+					finish(trimEOL(line[begin:i]))
+				} else {
+					r.body = append(r.body, line[begin:i]...)
+					finish(trimEOL(r.body))
+				}
+			}
+			offset += int64(len(line))
 		}
 		if err == io.EOF {
-			return
+			break
 		}
 		if err != nil {
-			r.fail(lineNo, readError(err))
+			r.fail(pos{line: lineNo, offset: offset}, readError(err))
 			return
 		}
 	}
+	switch {
+	case open:
+		finish(r.body) // truncated at the end of the input
+	case docs == 0 && whole:
+		// Nothing but blank lines: the file is one (empty) document,
+		// which starts on line 1 like any whole-file document.
+		r.decode(pos{doc: 1, line: 1}, nil)
+	}
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // readLine returns the next line (see readLongLine), first handing over
 // what is decoded so far when it is about to wait for input, so that a
@@ -264,7 +356,7 @@ func readLongLine(in *bufio.Reader, long *[]byte) ([]byte, error) {
 }
 
 // decode decodes one callback and writes its canonical JSON or its error line.
-func (r *decodeRun) decode(lineNo int, src []byte) {
+func (r *decodeRun) decode(at pos, src []byte) {
 	var err error
 	r.doc, _, err = r.eng.AppendDecode(r.ctx, r.doc[:0], src, r.dialect)
 	if err != nil {
@@ -272,7 +364,7 @@ func (r *decodeRun) decode(lineNo int, src []byte) {
 		if !errors.As(err, &de) {
 			de = &decoder.Error{Code: decoder.CodeInternal, Dialect: r.dialect, Offset: -1, Detail: err.Error()}
 		}
-		r.fail(lineNo, de)
+		r.fail(at, de)
 	} else {
 		r.doc = append(r.doc, '\n')
 		r.out.Write(r.doc)
@@ -280,12 +372,19 @@ func (r *decodeRun) decode(lineNo int, src []byte) {
 	r.prog.doc(time.Now())
 }
 
-// fail writes {"input":…,"line":N,"error":{…}} to stderr.
-func (r *decodeRun) fail(lineNo int, e *decoder.Error) {
+// fail writes {"input":…,"doc":D,"line":L,"offset":O,"error":{…}} to
+// stderr: the input, where the document starts in it (doc 0: the input as a
+// whole), and the decoder's error, whose own offset is within the document.
+func (r *decodeRun) fail(at pos, e *decoder.Error) {
 	r.failed = true
 	r.prog.clear()
 	r.ebuf = append(r.ebuf[:0], r.prefix...)
-	r.ebuf = strconv.AppendInt(r.ebuf, int64(lineNo), 10)
+	r.ebuf = append(r.ebuf, `,"doc":`...)
+	r.ebuf = strconv.AppendInt(r.ebuf, int64(at.doc), 10)
+	r.ebuf = append(r.ebuf, `,"line":`...)
+	r.ebuf = strconv.AppendInt(r.ebuf, int64(at.line), 10)
+	r.ebuf = append(r.ebuf, `,"offset":`...)
+	r.ebuf = strconv.AppendInt(r.ebuf, at.offset, 10)
 	r.ebuf = append(r.ebuf, ',')
 	// e.AppendJSON gives {"error":{…}}: keep it without its opening brace.
 	start := len(r.ebuf)
@@ -296,7 +395,7 @@ func (r *decodeRun) fail(lineNo int, e *decoder.Error) {
 }
 
 func readError(err error) *decoder.Error {
-	return &decoder.Error{Code: decoder.CodeInternal, Offset: -1, Detail: "read: " + err.Error()}
+	return &decoder.Error{Code: codeReadFailed, Offset: -1, Detail: "read: " + err.Error()}
 }
 
 func trimEOL(b []byte) []byte {
@@ -307,15 +406,6 @@ func trimEOL(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-func isBlank(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			return false
-		}
-	}
-	return true
 }
 
 // progress draws a one-line progress bar on stderr when stderr is a terminal
@@ -432,4 +522,13 @@ func (p *progress) clear() {
 		p.w.Flush()
 		p.drawn = false
 	}
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
 }

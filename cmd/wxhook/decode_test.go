@@ -179,8 +179,9 @@ func TestDecodeFileErrors(t *testing.T) {
 	blank := writeFile(t, "blank.json", []byte("\n  \n\t\n"))
 	truncated := writeFile(t, "truncated.json", fixture(t, "invalid", "truncated"))
 	missing := filepath.Join(t.TempDir(), "missing.json")
+	dir := t.TempDir()
 
-	code, stdout, stderr := run(t, "", empty, missing, blank, truncated, ok)
+	code, stdout, stderr := run(t, "", empty, missing, blank, truncated, dir, ok)
 	if code != 1 {
 		t.Fatalf("exit %d", code)
 	}
@@ -189,7 +190,7 @@ func TestDecodeFileErrors(t *testing.T) {
 		t.Fatalf("stdout %q, want %q", stdout, w)
 	}
 	errs := parseErrLines(t, stderr)
-	if len(errs) != 4 {
+	if len(errs) != 5 {
 		t.Fatalf("%d error lines: %s", len(errs), stderr)
 	}
 	cases := []struct {
@@ -198,9 +199,10 @@ func TestDecodeFileErrors(t *testing.T) {
 		code  decoder.Code
 	}{
 		{empty, 1, decoder.CodeEmpty},
-		{missing, 0, decoder.CodeInternal},
+		{missing, 0, "not_found"},
 		{blank, 1, decoder.CodeEmpty},
 		{truncated, 1, decoder.CodeNotJSON},
+		{dir, 0, "is_directory"},
 	}
 	for i, c := range cases {
 		if errs[i].Input != c.input || errs[i].Line != c.line || errCode(t, errs[i]) != c.code {
@@ -251,9 +253,15 @@ func TestDecodeUsageErrors(t *testing.T) {
 		{"--engine", "jvm"},
 		{"--no-such-flag"},
 		{"--dialect"},
+		{"--dialect", ""},
+		{"--dialect="},
 	} {
 		code, stdout, stderr := run(t, "", args...)
-		if code != 2 || stdout != "" || stderr == "" {
+		// One line saying what is wrong, one saying where the help is:
+		// not the whole help after a typo.
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if code != 2 || stdout != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], "wxhook decode: ") ||
+			lines[1] != `see "wxhook decode --help"` {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
 	}
@@ -407,7 +415,6 @@ func TestDecodeEngines(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles the WebAssembly module")
 	}
-	t.Setenv("WXHOOK_WASM_CACHE", t.TempDir())
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "callbacks", "*", "*.json"))
 	if err != nil || len(files) < 50 {
 		t.Fatalf("%d fixtures: %v", len(files), err)
@@ -430,5 +437,109 @@ func TestDecodeEngines(t *testing.T) {
 			t.Errorf("%s differs from native: exit %d vs %d\nstderr:\n%s\nnative stderr:\n%s",
 				engine, code, ref.code, stderr, ref.stderr)
 		}
+	}
+}
+
+// TestDecodeDocumentStream: stdin and files may hold any sequence of JSON
+// documents — pretty-printed ones one after the other (cat *.json), NDJSON,
+// or values run together — and every one is decoded.
+func TestDecodeDocumentStream(t *testing.T) {
+	a := fixture(t, "wecom", "seed_text_private")
+	b := fixture(t, "eyun", "seed_image_private")
+	c := compact(t, "dll", "text_private")
+	wantOut := want(t, a, decoder.Auto) + want(t, b, decoder.Auto) + want(t, c, decoder.Auto)
+	for name, in := range map[string]string{
+		"pretty":        string(a) + string(b) + string(c),
+		"pretty spaced": "\n" + string(a) + "\n\n  " + string(b) + "\r\n" + string(c) + "\n\n",
+		"run together":  string(compact(t, "wecom", "seed_text_private")) + string(compact(t, "eyun", "seed_image_private")) + " " + string(c),
+	} {
+		code, stdout, stderr := run(t, in)
+		if code != 0 || stderr != "" || stdout != wantOut {
+			t.Errorf("%s on stdin: exit %d stderr %s\nstdout:\n%s", name, code, stderr, stdout)
+		}
+		code, stdout, stderr = run(t, "", writeFile(t, "in.json", []byte(in)))
+		if code != 0 || stderr != "" || stdout != wantOut {
+			t.Errorf("%s in a file: exit %d stderr %s\nstdout:\n%s", name, code, stderr, stdout)
+		}
+	}
+}
+
+// TestDecodeStreamErrorPositions: each error line names the input, the
+// document's number, its first line and its byte offset in the input.
+func TestDecodeStreamErrorPositions(t *testing.T) {
+	a := fixture(t, "wecom", "seed_text_private")
+	b := fixture(t, "eyun", "seed_text_private")
+	in := string(a) + "{\"hello\":1}\n<xml>hi</xml>\n" + string(b) + `{"seq":` + "\n" + string(a) + "\n[1,\n"
+	code, stdout, stderr := run(t, in)
+	if code != 1 || stdout != want(t, a, decoder.Auto)+want(t, b, decoder.Auto)+want(t, a, decoder.Auto) {
+		t.Fatalf("exit %d stdout:\n%s", code, stdout)
+	}
+	type errAt struct {
+		Input     string
+		Doc, Line int
+		Offset    int
+		Error     struct{ Code string }
+	}
+	var errs []errAt
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		var e errAt
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		errs = append(errs, e)
+	}
+	lineOf := func(off int) int { return strings.Count(in[:off], "\n") + 1 }
+	offA := len(a)
+	offXML := strings.Index(in, "<xml>")
+	offSeq := strings.Index(in, `{"seq":`)
+	offArr := strings.LastIndex(in, "[1,")
+	wantErrs := []struct {
+		doc, offset int
+		code        string
+	}{{2, offA, "unknown_dialect"}, {3, offXML, "not_json"}, {5, offSeq, "not_json"}, {7, offArr, "not_json"}}
+	if len(errs) != len(wantErrs) {
+		t.Fatalf("%d errors: %s", len(errs), stderr)
+	}
+	for i, w := range wantErrs {
+		e := errs[i]
+		if e.Input != "-" || e.Doc != w.doc || e.Offset != w.offset || e.Line != lineOf(w.offset) || e.Error.Code != w.code {
+			t.Errorf("error %d: %+v, want doc %d offset %d line %d %s", i, e, w.doc, w.offset, lineOf(w.offset), w.code)
+		}
+	}
+}
+
+// TestDecodeEveryFixtureAsOneStream: all the fixtures in one stream (cat
+// testdata/callbacks/*/*.json | wxhook decode) give what they give as files
+// one by one, the invalid ones included: a truncated document does not
+// swallow the next.
+func TestDecodeEveryFixtureAsOneStream(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "callbacks", "*", "*.json"))
+	if err != nil || len(files) < 50 {
+		t.Fatalf("%d fixtures: %v", len(files), err)
+	}
+	var cat bytes.Buffer
+	var wantOut strings.Builder
+	wantErrs := 0
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if len(bytes.TrimSpace(b)) == 0 || b[0] != '{' {
+			continue // not a document by itself (tested as files elsewhere)
+		}
+		cat.Write(b)
+		if b[len(b)-1] != '\n' {
+			cat.WriteByte('\n')
+		}
+		_, stdout, stderr := run(t, "", "--engine", "native", f)
+		wantOut.WriteString(stdout)
+		if stderr != "" {
+			wantErrs++
+		}
+	}
+	_, stdout, stderr := run(t, cat.String(), "--engine", "native")
+	if stdout != wantOut.String() {
+		t.Errorf("stream output differs from the files' (%d vs %d lines)", strings.Count(stdout, "\n"), strings.Count(wantOut.String(), "\n"))
+	}
+	if n := len(parseErrLines(t, stderr)); n != wantErrs {
+		t.Errorf("%d errors in the stream, %d for the files one by one:\n%s", n, wantErrs, stderr)
 	}
 }

@@ -75,9 +75,7 @@ type replayConfig struct {
 func parseReplay(args []string, getenv func(string) string, stderr io.Writer) (*replayConfig, error) {
 	c := &replayConfig{}
 	var to, since string
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, replayUsage); fs.PrintDefaults() }
+	fs := newFlagSet("replay")
 	fs.StringVar(&to, "to", "", "base URL of the running worker, e.g. http://127.0.0.1:8080 (required unless --dry-run)")
 	fs.StringVar(&c.secret, "secret", "", "callback secret, sent as the X-Wxhook-Secret header")
 	fs.StringVar(&c.dataDir, "data-dir", replayDataDir, "the worker's --data-dir: the default input is <data-dir>/deadletter.ndjson")
@@ -95,12 +93,12 @@ func parseReplay(args []string, getenv func(string) string, stderr io.Writer) (*
 			}
 		}
 	}
-	inputs, code := parseInterspersed(fs, args)
-	switch code {
-	case 0:
-		return nil, flag.ErrHelp
-	case 2:
-		return nil, errFlagReported
+	inputs, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		showHelp(stderr, fs, replayUsage)
+	}
+	if err != nil {
+		return nil, err
 	}
 	c.inputs = inputs
 	if c.timeout <= 0 {
@@ -130,9 +128,6 @@ func parseReplay(args []string, getenv func(string) string, stderr io.Writer) (*
 	return c, nil
 }
 
-// errFlagReported: the flag package has already printed the problem.
-var errFlagReported = errors.New("usage error")
-
 // parseBaseURL checks --to: an http(s) URL of the worker itself, which may
 // sit under a path prefix behind a proxy, but not a /hook route.
 func parseBaseURL(s string) (*url.URL, error) {
@@ -153,14 +148,14 @@ func parseBaseURL(s string) (*url.URL, error) {
 
 // replayMain is `wxhook replay` as the binary runs it: the first SIGINT or
 // SIGTERM stops the replay after a summary, a second one kills.
-func replayMain(args []string) int {
+func replayMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop()
 	}()
-	return runReplay(ctx, args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	return runReplay(ctx, args, os.Getenv, stdin, stdout, stderr)
 }
 
 // runReplay implements `wxhook replay`. It returns the process exit status.
@@ -169,10 +164,8 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errFlagReported):
-		return 2
 	case err != nil:
-		fmt.Fprintln(stderr, "wxhook replay:", err)
+		flagError(stderr, "replay", err)
 		return 2
 	}
 	r := newReplayRun(ctx, c, stdout, stderr)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,8 +30,16 @@ import (
 
 const serveUsage = `usage: wxhook serve [flags]
 
-Runs the webhook worker: POST /hook/{vendor}, /hook (auto-detect) or
-/hook/{secret}/{vendor}; GET /healthz, /readyz, /metrics.
+Runs the webhook worker. Routes (vendor: wecom, eyun, dll or auto):
+  POST /hook, /hook/{vendor}           secret in the X-Wxhook-Secret header
+  POST /hook/{secret}, /hook/{secret}/{vendor}
+                                       secret in the path
+  GET  /healthz, /readyz               on --addr
+  GET  /metrics, /readyz               on --admin-addr (/metrics on --addr
+                                       when --admin-addr is off)
+With --insecure no secret is checked and the default --addr is
+127.0.0.1:8080 (loopback only); otherwise it is :8080. TLS: put a reverse
+proxy in front.
 Every flag can also be set by an environment variable WXHOOK_<FLAG> (upper
 case, '-' as '_', e.g. WXHOOK_DATA_DIR); a flag on the command line wins.
 
@@ -39,26 +48,35 @@ flags:
 
 // serveConfig is everything "wxhook serve" is configured with.
 type serveConfig struct {
-	addr, secret, engine, dedup, sink, fsync, dataDir, logLevel, logFormat string
-	natsSubject, natsStream                                                string
-	forwardTimeout, forwardMaxBackoff                                      time.Duration
-	forwardConcurrency, wasmDispatch                                       int
-	insecure                                                               bool
-	maxBody                                                                byteSize
-	dedupTTL                                                               time.Duration
-	allow                                                                  listFlag
-	timeouts                                                               worker.Timeouts
+	addr, adminAddr, secret, engine, dedup, sink, fsync, dataDir, logLevel, logFormat string
+	natsSubject, natsStream                                                           string
+	forwardTimeout, forwardMaxBackoff                                                 time.Duration
+	forwardConcurrency, wasmDispatch                                                  int
+	insecure                                                                          bool
+	maxBody, maxInflight                                                              byteSize
+	dedupTTL                                                                          time.Duration
+	allow                                                                             listFlag
+	timeouts                                                                          worker.Timeouts
 }
 
-// parseServe parses args with WXHOOK_* environment defaults.
+// Listen addresses: --insecure checks no secret, so by default it listens on
+// loopback only; reaching it from elsewhere takes an explicit --addr.
+const (
+	defaultAddr         = ":8080"
+	defaultInsecureAddr = "127.0.0.1:8080"
+	defaultAdminAddr    = "127.0.0.1:9090"
+)
+
+// parseServe parses args with WXHOOK_* environment defaults. Like the other
+// commands it prints nothing itself: runServe prints the help for -h
+// (flag.ErrHelp) and one line for any other error.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
-	c := &serveConfig{maxBody: 8 << 20}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
-	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	c := &serveConfig{maxBody: 8 << 20, maxInflight: worker.DefaultMaxInflightBytes}
+	fs := newFlagSet("serve")
+	fs.StringVar(&c.addr, "addr", "", `listen address (default ":8080", with --insecure "127.0.0.1:8080")`)
+	fs.StringVar(&c.adminAddr, "admin-addr", defaultAdminAddr, "listen address of /metrics and /readyz with error details (\"off\": /metrics on --addr)")
 	fs.StringVar(&c.secret, "secret", "", "callback secret (path segment /hook/{secret}/… or header X-Wxhook-Secret)")
-	fs.BoolVar(&c.insecure, "insecure", false, "accept callbacks without a secret")
+	fs.BoolVar(&c.insecure, "insecure", false, "accept callbacks without a secret (not together with --secret)")
 	fs.StringVar(&c.engine, "engine", "wasm", "decoding engine: wasm or native")
 	fs.StringVar(&c.dedup, "dedup", "memory", "dedup store: memory (embedded, persisted in --data-dir), redis://host:port/db, or off")
 	fs.DurationVar(&c.dedupTTL, "dedup-ttl", 24*time.Hour, "how long an accepted event's dedup key is remembered")
@@ -72,6 +90,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.natsStream, "nats-stream", "WXHOOK", "JetStream stream (created with subjects <prefix>.> if missing)")
 	fs.StringVar(&c.dataDir, "data-dir", "wxhook-data", "directory for the spool, the dedup store and deadletter.ndjson")
 	fs.Var(&c.maxBody, "max-body", "largest callback body accepted (bytes, or with KiB/MiB suffix; at most 16MiB, the decoder's limit)")
+	fs.Var(&c.maxInflight, "max-inflight-bytes", "callback bodies held in memory at once, all requests together; past it: 503 + Retry-After")
 	fs.Var(&c.allow, "allow-account", "accept only these bot accounts (comma-separated or repeated; default: all)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format on stderr: json or text")
@@ -82,26 +101,64 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.DurationVar(&c.timeouts.Shutdown, "shutdown-timeout", 25*time.Second, "graceful shutdown limit")
 
 	// Environment first, so that flags given on the command line win.
+	fromEnv := map[string]string{} // flag name → variable that set it
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "WXHOOK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%s: %w", name, err)
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					envErr = fmt.Errorf("%s=%q: want true or false (also 1/0, t/f)", name, v)
+				} else {
+					envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+				}
+				return
 			}
+			fromEnv[f.Name] = name
 		}
 	})
 	if envErr != nil {
 		return nil, envErr
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			showHelp(stderr, fs, serveUsage)
+		}
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	onCommandLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
+	origin := func(name string) string { // where a flag's value came from, for messages
+		if env, ok := fromEnv[name]; ok && !onCommandLine[name] {
+			return env + " in the environment"
+		}
+		return "--" + name
+	}
+	if c.secret != "" && c.insecure {
+		// --insecure turns the secret check off: a leftover
+		// WXHOOK_INSECURE=true must not silently disable a secret.
+		return nil, fmt.Errorf("%s and %s together: --insecure turns the secret check off; give only one", origin("secret"), origin("insecure"))
+	}
 	if c.secret == "" && !c.insecure {
 		return nil, errors.New("a callback secret is required: --secret (or WXHOOK_SECRET), or --insecure")
+	}
+	if err := worker.CheckSecret(c.secret); err != nil {
+		return nil, fmt.Errorf("%s: %w", origin("secret"), err)
+	}
+	if c.addr == "" {
+		c.addr = defaultAddr
+		if c.insecure {
+			c.addr = defaultInsecureAddr
+		}
+	}
+	if c.adminAddr == "off" {
+		c.adminAddr = ""
+	}
+	if c.maxInflight < c.maxBody {
+		return nil, fmt.Errorf("--max-inflight-bytes %d is below --max-body %d: a body of the largest size could never be accepted", c.maxInflight, c.maxBody)
 	}
 	if c.wasmDispatch < 0 {
 		return nil, fmt.Errorf("--wasm-dispatch %d: want 0 or more", c.wasmDispatch)
@@ -117,18 +174,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	return c, nil
 }
 
-func runServe(args []string) int {
-	c, err := parseServe(args, os.Getenv, os.Stderr)
+func runServe(args []string, stderr io.Writer) int {
+	c, err := parseServe(args, os.Getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "wxhook serve:", err)
+		flagError(stderr, "serve", err)
 		return 2
 	}
-	log, err := newLogger(c.logLevel, c.logFormat, os.Stderr)
+	log, err := newLogger(c.logLevel, c.logFormat, stderr)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "wxhook serve:", err)
+		flagError(stderr, "serve", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -184,8 +241,8 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger) (err error) {
 
 	w, err := worker.New(worker.Config{
 		Engine: eng, Dedup: ds, Sink: sk, SinkName: sinkName,
-		Secret: c.secret, Insecure: c.insecure, MaxBody: int64(c.maxBody),
-		AllowAccounts: c.allow, DataDir: c.dataDir, Logger: log,
+		Secret: c.secret, Insecure: c.insecure, MaxBody: int64(c.maxBody), MaxInflightBytes: int64(c.maxInflight),
+		AllowAccounts: c.allow, DataDir: c.dataDir, Logger: log, SeparateAdmin: c.adminAddr != "",
 	})
 	if err != nil {
 		return err
@@ -197,8 +254,27 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	log.Info("wxhook serve listening", "addr", ln.Addr().String(), "engine", c.engine, "dedup", redactURL(c.dedup),
+	closers = append(closers, func() { ln.Close() })
+	adminAddr := "off"
+	if c.adminAddr != "" {
+		aln, err := net.Listen("tcp", c.adminAddr)
+		if err != nil {
+			return fmt.Errorf("--admin-addr: %w", err)
+		}
+		adminAddr = aln.Addr().String()
+		admin := &http.Server{Handler: w.AdminHandler(), ReadHeaderTimeout: c.timeouts.ReadHeader,
+			ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: c.timeouts.Idle,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		go admin.Serve(aln)
+		// Closed once the worker has drained, so /readyz answers 503
+		// "shutting down" meanwhile.
+		defer admin.Close()
+	}
+	log.Info("wxhook serve listening", "addr", ln.Addr().String(), "admin_addr", adminAddr, "engine", c.engine, "dedup", redactURL(c.dedup),
 		"sink", redactURL(c.sink), "data_dir", c.dataDir, "insecure", c.insecure, "version", version)
+	if c.insecure {
+		log.Warn("--insecure: callbacks are accepted without a secret from anyone who reaches " + ln.Addr().String())
+	}
 	err = w.Serve(ctx, ln, c.timeouts)
 	closers = nil // Serve closed the worker
 	log.Info("wxhook serve stopped")

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +57,7 @@ func TestParseServeEnvAndFlags(t *testing.T) {
 		t.Fatal("bad WXHOOK_INSECURE accepted")
 	}
 	c, err = parseServe([]string{"--insecure"}, func(string) string { return "" }, io.Discard)
-	if err != nil || c.addr != ":8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 || c.wasmDispatch < 1 {
+	if err != nil || c.addr != "127.0.0.1:8080" || c.maxBody != 8<<20 || c.sink != "stdout" || c.forwardConcurrency != 1 || c.wasmDispatch < 1 {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 }
@@ -78,6 +80,154 @@ func TestServeMaxBodyAboveDecoderLimit(t *testing.T) {
 	}
 	if c, err := parseServe([]string{"--insecure", "--max-body", "16MiB"}, func(string) string { return "" }, io.Discard); err != nil || c.maxBody != decoder.MaxInput {
 		t.Fatalf("--max-body 16MiB: %v", err)
+	}
+}
+
+// TestServeRefusesSecretWithInsecure: --insecure turns the secret check
+// off, so a secret next to it (a leftover WXHOOK_INSECURE=true) is refused
+// at start-up, naming where each came from.
+func TestServeRefusesSecretWithInsecure(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		env   map[string]string
+		names []string
+	}{
+		{[]string{"--secret", "x", "--insecure"}, nil, []string{"--secret", "--insecure"}},
+		{[]string{"--secret", "x"}, map[string]string{"WXHOOK_INSECURE": "true"}, []string{"--secret", "WXHOOK_INSECURE"}},
+		{[]string{"--insecure"}, map[string]string{"WXHOOK_SECRET": "x"}, []string{"WXHOOK_SECRET", "--insecure"}},
+		{nil, map[string]string{"WXHOOK_SECRET": "x", "WXHOOK_INSECURE": "1"}, []string{"WXHOOK_SECRET", "WXHOOK_INSECURE"}},
+	} {
+		_, err := parseServe(c.args, func(k string) string { return c.env[k] }, io.Discard)
+		if err == nil {
+			t.Errorf("%v %v: accepted", c.args, c.env)
+			continue
+		}
+		for _, n := range c.names {
+			if !strings.Contains(err.Error(), n) {
+				t.Errorf("%v %v: %q does not name %s", c.args, c.env, err, n)
+			}
+		}
+	}
+	// --insecure=false next to a secret is fine.
+	if _, err := parseServe([]string{"--secret", "x", "--insecure=false"}, func(string) string { return "" }, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseServe([]string{"--secret", "Eyun"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("a vendor name accepted as the secret")
+	}
+}
+
+// TestInsecureListensOnLoopback: without a secret the default address is
+// 127.0.0.1 only; an explicit --addr (or WXHOOK_ADDR) is taken as given.
+func TestInsecureListensOnLoopback(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--insecure"}, nil, "127.0.0.1:8080"},
+		{nil, map[string]string{"WXHOOK_INSECURE": "true"}, "127.0.0.1:8080"},
+		{[]string{"--insecure", "--addr", ":9000"}, nil, ":9000"},
+		{[]string{"--insecure"}, map[string]string{"WXHOOK_ADDR": "0.0.0.0:8080"}, "0.0.0.0:8080"},
+		{[]string{"--secret", "x"}, nil, ":8080"},
+	} {
+		getenv := none
+		if c.env != nil {
+			getenv = func(k string) string { return c.env[k] }
+		}
+		cfg, err := parseServe(c.args, getenv, io.Discard)
+		if err != nil || cfg.addr != c.want {
+			t.Errorf("%v %v: addr %q, %v; want %q", c.args, c.env, cfg.addr, err, c.want)
+		}
+	}
+}
+
+// TestCommandMessages: usage errors are one line plus where the help is;
+// "wxhook help serve" is serve's help; a bad boolean in the environment
+// names the values allowed.
+func TestCommandMessages(t *testing.T) {
+	call := func(args ...string) (int, string, string) {
+		var o, e bytes.Buffer
+		code := dispatch(args, strings.NewReader(""), &o, &e)
+		return code, o.String(), e.String()
+	}
+	for _, args := range [][]string{
+		{"serve", "--max-body", "lots"},
+		{"serve", "--no-such-flag"},
+		{"serve", "--insecure", "--wasm-dispatch", "-1"},
+		{"decode", "--dialect", ""},
+		{"replay", "--nope"},
+	} {
+		code, _, stderr := call(args...)
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if code != 2 || len(lines) != 2 || !strings.HasPrefix(lines[0], "wxhook "+args[0]+": ") || lines[1] != `see "wxhook `+args[0]+` --help"` {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	for _, args := range [][]string{{"help", "serve"}, {"serve", "-h"}} {
+		code, _, stderr := call(args...)
+		if code != 0 || !strings.HasPrefix(stderr, "usage: wxhook serve") || !strings.Contains(stderr, "-admin-addr") ||
+			!strings.Contains(stderr, "/hook/{secret}") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	if code, stdout, _ := call("help"); code != 0 || !strings.Contains(stdout, "commands:") {
+		t.Errorf("help: exit %d %q", code, stdout)
+	}
+	_, err := parseServe(nil, func(k string) string { return map[string]string{"WXHOOK_INSECURE": "yes"}[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "WXHOOK_INSECURE") || !strings.Contains(err.Error(), "true or false") {
+		t.Errorf("WXHOOK_INSECURE=yes: %v", err)
+	}
+}
+
+// TestServeAdminAddr runs serve in-process on two loopback ports: /metrics
+// only on the admin address, /healthz and /readyz on both.
+func TestServeAdminAddr(t *testing.T) {
+	main, admin := freePort(t), freePort(t)
+	c, err := parseServe([]string{"--insecure", "--engine", "native", "--addr", fmt.Sprintf("127.0.0.1:%d", main),
+		"--admin-addr", fmt.Sprintf("127.0.0.1:%d", admin), "--data-dir", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	get := func(port int, path string) (int, string) {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET :%d%s: %v", port, path, err)
+			}
+		}
+	}
+	if st, body := get(main, "/metrics"); st != 404 || !strings.Contains(body, "admin") {
+		t.Errorf("main /metrics: %d %s", st, body)
+	}
+	if st, body := get(admin, "/metrics"); st != 200 || !strings.Contains(body, "wxhook_received_total") {
+		t.Errorf("admin /metrics: %d", st)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if st, _ := get(main, p); st != 200 {
+			t.Errorf("main %s: %d", p, st)
+		}
+		if st, _ := get(admin, p); st != 200 {
+			t.Errorf("admin %s: %d", p, st)
+		}
+	}
+	if st, _ := get(admin, "/hook"); st != 404 {
+		t.Errorf("admin /hook: %d", st)
 	}
 }
 
@@ -119,7 +269,14 @@ type proc struct {
 func startWorker(t *testing.T, bin string, port int, args ...string) *proc {
 	t.Helper()
 	p := &proc{stderr: &bytes.Buffer{}, url: "http://127.0.0.1:" + strconv.Itoa(port)}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--log-format", "text"}, args...)...)
+	// No admin address unless the test asks for one: the default port
+	// would be shared by every worker started at once (/metrics is then
+	// on the main address).
+	base := []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--log-format", "text"}
+	if !slices.Contains(args, "--admin-addr") {
+		base = append(base, "--admin-addr", "off")
+	}
+	p.cmd = exec.Command(bin, append(base, args...)...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -177,20 +334,42 @@ func variants(t *testing.T, n int) (bodies [][]byte, keys []string) {
 
 var dialectOf = []string{"eyun", "dll", "wecom"}
 
-// buildWxhook builds the wxhook binary into a fresh temporary directory and
-// returns its path and the directory; with -short it skips the test, saying
-// why (what the test does with the binary).
+// built is the wxhook binary, built once per test binary by buildWxhook
+// and removed by TestMain.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	out      []byte
+	err      error
+}
+
+// buildWxhook returns the wxhook binary (built on first use) and a fresh
+// temporary directory for the test's data; with -short it skips the test,
+// saying why (what the test does with the binary).
 func buildWxhook(t *testing.T, why string) (bin, tmp string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip(why)
 	}
-	tmp = t.TempDir()
-	bin = filepath.Join(tmp, "wxhook")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "wxhook-test-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "wxhook")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin, tmp
+	return built.bin, t.TempDir()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func TestCrashRestartDeliversEveryAcknowledgedEvent(t *testing.T) {
@@ -449,5 +628,23 @@ func TestKillKeepsDedupKeys(t *testing.T) {
 	b, _ := os.ReadFile(events)
 	if n := bytes.Count(b, []byte("\n")); n != len(bodies) {
 		t.Fatalf("%d events in the file after replaying %d accepted ones, want %d", n, len(bodies), len(bodies))
+	}
+}
+
+// TestDefaultDataDirIsIgnored: the README's first command (serve from the
+// repository's root) creates wxhook-data/, which git status must not show.
+func TestDefaultDataDirIsIgnored(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	root := filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		t.Skip("not a git checkout")
+	}
+	for _, p := range []string{replayDataDir + "/deadletter.ndjson", replayDataDir + "/dedup.db", "wxhook"} {
+		if err := exec.Command(git, "-C", root, "check-ignore", "-q", "--no-index", p).Run(); err != nil {
+			t.Errorf("%s is not ignored by .gitignore: %v", p, err)
+		}
 	}
 }

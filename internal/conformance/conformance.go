@@ -7,7 +7,20 @@
 // A runtime under test is one adapter: it turns its own answer for a Case
 // into a Result and calls Check. Go runtimes use this package directly;
 // runtimes in other languages read the same cases, with their expected
-// results, from the NDJSON file that cmd/corpus writes.
+// results, from the NDJSON file that cmd/corpus writes:
+//
+//	go run ./internal/conformance/cmd/corpus -o FILE [-generated N]
+//
+// One Record a line: {"name", "dialect" ("auto"|"wecom"|"eyun"|"dll"),
+// "body" (standard base64 of the exact bytes), "ok", "json" (the expected
+// canonical JSON, or canonical error JSON, as a string), "vendor", "kind",
+// "dedup_key", "account" (all "" when !ok), "from" (generated cases only)}.
+// A JS adapter decodes base64(body) with dialect and compares its json bytes
+// (UTF-8 of the string), ok, vendor and kind names, and the dedupKey and
+// account substrings of its output with the record's.
+//
+// The default sizes are short; WXHOOK_LONG_TESTS=1 (Long) asks for the full
+// sets, which CI runs.
 package conformance
 
 import (
@@ -80,9 +93,15 @@ type Result struct {
 	Vendor   decoder.Dialect // Meta (zero when !OK)
 	Kind     decoder.Kind
 	DedupKey []byte
+	// Account is Meta.Account (the "account" as written in the JSON,
+	// escaped; empty when !OK). Equal and Check leave it out, because not
+	// every runtime reports it (the proxy-wasm filter publishes no
+	// account); a runtime that does checks it with CheckAccount.
+	Account []byte
 }
 
-// Equal reports whether two results are the same answer.
+// Equal reports whether two results are the same answer (Account aside:
+// see CheckAccount).
 func (r Result) Equal(o Result) bool {
 	return r.OK == o.OK && bytes.Equal(r.JSON, o.JSON) && r.Vendor == o.Vendor && r.Kind == o.Kind &&
 		bytes.Equal(r.DedupKey, o.DedupKey)
@@ -357,7 +376,8 @@ func result(out []byte, m decoder.Meta, err error) (Result, error) {
 		}
 		return Result{JSON: de.AppendJSON(nil)}, nil
 	}
-	return Result{OK: true, JSON: bytes.Clone(out), Vendor: m.Vendor, Kind: m.Kind, DedupKey: bytes.Clone(m.DedupKey)}, nil
+	return Result{OK: true, JSON: bytes.Clone(out), Vendor: m.Vendor, Kind: m.Kind, DedupKey: bytes.Clone(m.DedupKey),
+		Account: bytes.Clone(m.Account)}, nil
 }
 
 // Check compares a runtime's result for c with the expected one and reports
@@ -370,6 +390,18 @@ func Check(t testing.TB, runtime string, c Case, got, want Result) bool {
 	}
 	t.Errorf("%s != native for %s (dialect %s)%s\n%s\n body %q", runtime, c.Name, c.Dialect, from(c),
 		Diff(got, want, runtime), trim(c.Body))
+	return false
+}
+
+// CheckAccount is Check for Result.Account, for the runtimes that report
+// Meta.Account (the native decoder, the wazero host, the JS loader).
+func CheckAccount(t testing.TB, runtime string, c Case, got, want Result) bool {
+	t.Helper()
+	if bytes.Equal(got.Account, want.Account) {
+		return true
+	}
+	t.Errorf("%s != native for %s (dialect %s)%s\n account:\n  %s %q\n  native %q", runtime, c.Name, c.Dialect, from(c),
+		runtime, got.Account, want.Account)
 	return false
 }
 

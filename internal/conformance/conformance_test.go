@@ -227,6 +227,13 @@ func TestCheck(t *testing.T) {
 	if strings.Contains(msg, "vendor:") || strings.Contains(msg, " ok:") {
 		t.Errorf("report names parts that are equal:\n%s", msg)
 	}
+	// Account is compared by CheckAccount only (not every runtime reports it).
+	other := Reference(c)
+	other.Account = []byte("someone-else")
+	r.errs = nil
+	if !other.Equal(want) || CheckAccount(r, "acct", c, other, want) || len(r.errs) != 1 || !strings.Contains(r.errs[0], "someone-else") {
+		t.Errorf("account difference: Equal %v, reports %v", other.Equal(want), r.errs)
+	}
 	// An error result against an event.
 	bad := Reference(Case{Name: "x", Body: []byte("{")})
 	if bad.OK || !bytes.HasPrefix(bad.JSON, []byte(`{"error":`)) {

@@ -24,6 +24,7 @@ type Record struct {
 	Vendor   string `json:"vendor"`    // "" when !ok
 	Kind     string `json:"kind"`      // "" when !ok
 	DedupKey string `json:"dedup_key"` // "" when !ok
+	Account  string `json:"account"`   // Meta.Account; "" when !ok or none
 	From     string `json:"from,omitempty"`
 }
 
@@ -35,7 +36,7 @@ func NewRecord(c Case, r Result) (Record, error) {
 	rec := Record{Name: c.Name, Dialect: c.Dialect.String(), Body: base64.StdEncoding.EncodeToString(c.Body),
 		OK: r.OK, JSON: string(r.JSON), From: c.From}
 	if r.OK {
-		rec.Vendor, rec.Kind, rec.DedupKey = r.Vendor.String(), r.Kind.String(), string(r.DedupKey)
+		rec.Vendor, rec.Kind, rec.DedupKey, rec.Account = r.Vendor.String(), r.Kind.String(), string(r.DedupKey), string(r.Account)
 	}
 	return rec, nil
 }
@@ -60,6 +61,9 @@ func (rec Record) Case() (Case, Result, error) {
 		r.Vendor, r.Kind = v, k
 		if rec.DedupKey != "" {
 			r.DedupKey = []byte(rec.DedupKey)
+		}
+		if rec.Account != "" {
+			r.Account = []byte(rec.Account)
 		}
 	}
 	return Case{Name: rec.Name, Dialect: d, Body: body, From: rec.From}, r, nil

@@ -10,10 +10,15 @@
 //   // edge:
 //   const shim = minimalWASI();
 //   const wx = await load(module, { imports: shim.imports, start: shim.start });
-//   const r = wx.decode(body, "auto"); // {ok, json, vendor, kind, dedupKey}
+//   const r = wx.decode(body, "auto"); // {ok, json, vendor, kind, dedupKey, account}
+//
+// The constants below are internal/abi's; a Go test (internal/abi) checks
+// them against it, so change them only together.
 
 export const ABI_VERSION = 1;
 
+// Dialect names, indexed by decoder.Dialect (the vendor byte and the dialect
+// argument of wxhook_decode).
 export const DIALECTS = ["auto", "wecom", "eyun", "dll", "gewe"];
 
 // Canonical kind names, indexed by decoder.Kind (decoder/dialect.go).
@@ -24,8 +29,23 @@ export const KINDS = [
   "room_leave", "room_topic", "room_info", "room_enter", "login", "logout", "offline",
 ];
 
-const STATUS_OK = 0;
-const STATUS_ERROR = 1;
+// Error codes of the canonical error JSON (decoder.Codes()).
+export const CODES = [
+  "empty", "not_json", "unknown_dialect", "wrong_dialect", "missing_field", "bad_field",
+  "bad_content", "too_large", "internal",
+];
+
+// Statuses of wxhook_decode.
+export const STATUS_OK = 0;
+export const STATUS_ERROR = 1;
+export const STATUS_BAD_INPUT = 2;
+
+// Byte offsets of the result header's fields (little endian). headerLen is
+// a u16: the header's length, 0 in modules older than the account fields.
+export const HEADER = {
+  outPtr: 0, outLen: 4, dedupOff: 8, dedupLen: 12, vendor: 16, kind: 17, headerLen: 18,
+  status: 20, inPtr: 24, inCap: 28, accountOff: 32, accountLen: 36,
+};
 
 // load instantiates the module and runs its _initialize.
 //   source:  a WebAssembly.Module, or the module's bytes
@@ -53,6 +73,7 @@ export class Decoder {
     const v = x.wxhook_abi_version();
     if (v !== ABI_VERSION) throw new Error(`wxhook: module speaks ABI ${v}, loader ${ABI_VERSION}`);
     this.hdr = x.wxhook_header();
+    this.hasAccount = this.#view().getUint16(this.hdr + HEADER.headerLen, true) >= HEADER.accountLen + 4;
     this.#readInput();
   }
 
@@ -64,15 +85,21 @@ export class Decoder {
 
   #readInput() {
     const v = this.#view();
-    this.inPtr = v.getUint32(this.hdr + 24, true);
-    this.inCap = v.getUint32(this.hdr + 28, true);
+    this.inPtr = v.getUint32(this.hdr + HEADER.inPtr, true);
+    this.inCap = v.getUint32(this.hdr + HEADER.inCap, true);
   }
 
   // decode decodes one callback body (Uint8Array). dialect is a name of
-  // DIALECTS or its index. Returns {ok, json, vendor, kind, dedupKey}: json is
-  // the canonical event JSON (ok) or canonical error JSON (!ok) as bytes;
-  // vendor and kind are names; dedupKey is a subarray of json ("" on errors).
+  // DIALECTS or its index. Returns {ok, json, vendor, kind, dedupKey, account}:
+  // json is the canonical event JSON (ok) or canonical error JSON (!ok) as
+  // bytes; vendor and kind are names; dedupKey and account (the event's
+  // "account" as written in the JSON, escaped) are subarrays of json, empty
+  // on errors.
   decode(bytes, dialect = 0) {
+    if (!(bytes instanceof Uint8Array)) {
+      // A string would be copied as zeros: refuse it rather than decode garbage.
+      throw new TypeError(`wxhook: decode takes the body as bytes (a Uint8Array or Buffer), not ${typeof bytes === "string" ? "a string: pass new TextEncoder().encode(s)" : Object.prototype.toString.call(bytes)}`);
+    }
     const d = typeof dialect === "number" ? dialect : DIALECTS.indexOf(dialect);
     if (d < 0) throw new TypeError(`wxhook: unknown dialect ${dialect}`);
     const n = bytes.length;
@@ -84,24 +111,28 @@ export class Decoder {
     const status = this.exports.wxhook_decode(this.inPtr, n, d) >>> 0;
     const v = this.#view();
     const h = this.hdr;
-    const outPtr = v.getUint32(h, true);
-    const outLen = v.getUint32(h + 4, true);
+    const outPtr = v.getUint32(h + HEADER.outPtr, true);
+    const outLen = v.getUint32(h + HEADER.outLen, true);
     const json = new Uint8Array(this.memory.buffer.slice(outPtr, outPtr + outLen));
     if (status === STATUS_OK) {
-      const off = v.getUint32(h + 8, true);
-      const len = v.getUint32(h + 12, true);
+      const off = v.getUint32(h + HEADER.dedupOff, true);
+      const len = v.getUint32(h + HEADER.dedupLen, true);
+      const aoff = this.hasAccount ? v.getUint32(h + HEADER.accountOff, true) : 0;
+      const alen = this.hasAccount ? v.getUint32(h + HEADER.accountLen, true) : 0;
       return {
         ok: true,
         json,
-        vendor: DIALECTS[v.getUint8(h + 16)] ?? "auto",
-        kind: KINDS[v.getUint8(h + 17)] ?? "unknown",
-        vendorCode: v.getUint8(h + 16),
-        kindCode: v.getUint8(h + 17),
+        vendor: DIALECTS[v.getUint8(h + HEADER.vendor)] ?? "auto",
+        kind: KINDS[v.getUint8(h + HEADER.kind)] ?? "unknown",
+        vendorCode: v.getUint8(h + HEADER.vendor),
+        kindCode: v.getUint8(h + HEADER.kind),
         dedupKey: json.subarray(off, off + len),
+        account: json.subarray(aoff, aoff + alen),
       };
     }
     if (status === STATUS_ERROR) {
-      return { ok: false, json, vendor: DIALECTS[d] ?? "auto", kind: "unknown", vendorCode: 0, kindCode: 0, dedupKey: json.subarray(0, 0) };
+      const none = json.subarray(0, 0);
+      return { ok: false, json, vendor: DIALECTS[d] ?? "auto", kind: "unknown", vendorCode: 0, kindCode: 0, dedupKey: none, account: none };
     }
     throw new Error(`wxhook: guest status ${status}`);
   }

@@ -51,32 +51,40 @@ async function engine() {
 // ---- the callback contract -------------------------------------------------
 
 const VENDORS = DIALECTS.filter((d) => d !== "auto");
-const ROUTES = "routes: /hook, /hook/{vendor}, /hook/{secret}/{vendor}";
+const ROUTES = `routes: POST /hook, /hook/{vendor}, /hook/{secret}, /hook/{secret}/{vendor}; vendor: ${VENDORS.join(", ")} or auto (lower case)`;
 const json = { "Content-Type": "application/json" };
 
-// route splits what follows /hook/ as worker/handler.go's route does:
-// "" | "{vendor}" | "{secret}" | "{secret}/{vendor}".
+// isVendor reports whether s is a route's vendor segment: a vendor name or
+// "auto", spelled exactly (lower case).
+const isVendor = (s) => s === "auto" || VENDORS.includes(s);
+
+// route splits what follows /hook/ as worker/handler.go's route does
+// (worker/README.md, "Routes and answers"):
+//   ""                  auto-detect, secret in the header
+//   "{vendor}"          a vendor name or "auto", secret in the header
+//   "{secret}"          exactly the configured secret, auto-detect
+//   "{secret}/{vendor}"
+// A single segment that is not a vendor is a route only if it is the
+// secret (checked by the caller, in constant time): a mistyped vendor and a
+// wrong secret cannot be told apart, so both are 404, never a secret taken
+// from a typo.
 function route(rest) {
   if (rest === "") return { dialect: "auto", secret: "", ok: true };
   const i = rest.indexOf("/");
   if (i < 0) {
-    if (rest === "auto" || VENDORS.includes(rest)) return { dialect: rest, secret: "", ok: true };
-    return { dialect: "auto", secret: rest, ok: true };
+    if (isVendor(rest)) return { dialect: rest, secret: "", ok: true };
+    return { dialect: "auto", secret: rest, ok: true, onlySecret: true };
   }
   const first = rest.slice(0, i), second = rest.slice(i + 1);
-  if (second.includes("/") || first === "") return { dialect: "auto", secret: "", ok: false };
-  if (second === "" || second === "auto" || VENDORS.includes(second)) return { dialect: second || "auto", secret: first, ok: true };
-  return { dialect: "auto", secret: first, ok: false, vendor: second };
+  if (first === "" || isVendor(first) || !isVendor(second)) return { ok: false };
+  return { dialect: second, secret: first, ok: true };
 }
 
-// redact replaces the secret segment of /hook/{secret}/{vendor} (or of
-// /hook/{secret}) by "_", as worker/handler.go's redact does.
+// redact replaces every path segment that could be a secret (anything but
+// a route word or a vendor name) by "_", as worker/handler.go's redact does.
+const PUBLIC_SEGMENTS = new Set(["", "hook", "healthz", "readyz", "metrics", "deadletter"]);
 function redact(path) {
-  if (!path.startsWith("/hook/") || path === "/hook/") return path;
-  const rest = path.slice(6);
-  const i = rest.indexOf("/");
-  if (i < 0) return rest === "auto" || VENDORS.includes(rest) ? path : "/hook/_";
-  return "/hook/_/" + rest.slice(i + 1);
+  return path.split("/").map((s) => (PUBLIC_SEGMENTS.has(s) || isVendor(s) ? s : "_")).join("/");
 }
 
 const enc = new TextEncoder();
@@ -90,9 +98,15 @@ async function authorized(request, env, pathSecret) {
   if (env.INSECURE === "true") return "";
   const given = pathSecret || request.headers.get("X-Wxhook-Secret") || "";
   if (given === "") return "unauthorized";
-  if (!env.WXHOOK_SECRET) return "forbidden";
+  return (await secretIs(given, env)) ? "" : "forbidden";
+}
+
+// secretIs compares given with the secret binding through SHA-256 digests
+// in constant time (fixed-size digests: constant in the secret's length too).
+async function secretIs(given, env) {
+  if (!env.WXHOOK_SECRET) return false;
   const [a, b] = await Promise.all([digest(given), digest(env.WXHOOK_SECRET)]);
-  return crypto.subtle.timingSafeEqual(a, b) ? "" : "forbidden";
+  return crypto.subtle.timingSafeEqual(a, b);
 }
 
 class TooLarge extends Error {}
@@ -197,13 +211,9 @@ async function shard(env, key) {
 }
 
 async function hook(request, env, ctx, rest) {
-  const r = route(rest);
-  if (!r.ok) {
-    const detail = r.vendor !== undefined
-      ? `unknown vendor ${JSON.stringify(r.vendor)}: valid vendors are ${VENDORS.join(", ")} (or auto)`
-      : ROUTES;
-    return fail(ctx, 404, { code: "not_found", detail });
-  }
+  let r = route(rest);
+  if (r.ok && r.onlySecret && !(env.WXHOOK_SECRET && (await secretIs(r.secret, env)))) r = { ok: false };
+  if (!r.ok) return fail(ctx, 404, { code: "not_found", detail: "not a vendor (or the secret); " + ROUTES });
   const dialect = r.dialect;
   if (request.method !== "POST") {
     return fail(ctx, 405, { code: "method_not_allowed", vendor: dialect }, { headers: { Allow: "POST" } });
@@ -257,10 +267,11 @@ async function hook(request, env, ctx, rest) {
         return fail(ctx, 409, { code: "in_flight", vendor, detail: "this event is being delivered; retry" }, { headers: { "Retry-After": "1" } });
       }
     } catch (e) {
-      // As the Go worker: a dedup store failure does not refuse the
-      // callback; the key travels with the event for downstream.
-      logLine({ level: "warn", msg: "dedup store failed; delivering without de-duplication", err: String(e), dedup_key: key });
-      stub = null;
+      // As the Go worker: fail closed. Delivered now, the event's key
+      // could not be recorded and every later resend of it would be
+      // delivered again; a 503 makes the vendor retry instead.
+      logLine({ level: "warn", msg: "dedup store failed; refusing the callback so that the vendor retries", err: String(e), dedup_key: key });
+      return fail(ctx, 503, { code: "unavailable", vendor, detail: "dedup store unavailable" }, { headers: { "Retry-After": "1" } });
     }
   }
 
@@ -326,7 +337,7 @@ export default {
     if (path === "/hook" || path.startsWith("/hook/")) return hook(request, env, ctx, path === "/hook" ? "" : path.slice(6));
     if (path === "/healthz") return new Response("ok\n", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
     if (path === "/deadletter") return listDeadLetters(request, env, ctx);
-    return fail(ctx, 404, { code: "not_found" });
+    return fail(ctx, 404, { code: "not_found", detail: ROUTES });
   },
 };
 

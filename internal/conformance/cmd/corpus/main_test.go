@@ -39,6 +39,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 			t.Fatalf("record %d: %s %v %q, want %s %v %q", i, c.Name, c.Dialect, c.Body, w.Name, w.Dialect, w.Body)
 		}
 		conformance.Check(t, "exported corpus", c, rs[i], conformance.Reference(c))
+		conformance.CheckAccount(t, "exported corpus", c, rs[i], conformance.Reference(c))
 	}
 
 	// The keys of a line, and the values of an error line.
@@ -51,14 +52,14 @@ func TestCorpusRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"name", "dialect", "body", "ok", "json", "vendor", "kind", "dedup_key"} {
+		for _, k := range []string{"name", "dialect", "body", "ok", "json", "vendor", "kind", "dedup_key", "account"} {
 			if _, ok := m[k]; !ok {
 				t.Fatalf("key %q missing: %s", k, sc.Bytes())
 			}
 		}
 		if m["ok"] == false {
 			errs++
-			if m["vendor"] != "" || m["kind"] != "" || m["dedup_key"] != "" {
+			if m["vendor"] != "" || m["kind"] != "" || m["dedup_key"] != "" || m["account"] != "" {
 				t.Errorf("error line with Meta: %s", sc.Bytes())
 			}
 		}
