@@ -22,12 +22,12 @@ var (
 	fixturesErr  error
 )
 
-// loadFixtures reads every valid callback fixture (wecom, eyun, dll; not
+// loadFixtures reads every valid callback fixture (wecom, eyun, dll, gewe; not
 // invalid/) once per test binary, sorted by dialect and name.
 func loadFixtures(tb testing.TB) []benchFixture {
 	tb.Helper()
 	fixturesOnce.Do(func() {
-		for _, d := range []Dialect{Wecom, Eyun, DLL} {
+		for _, d := range []Dialect{Wecom, Eyun, DLL, Gewe} {
 			paths, err := filepath.Glob(filepath.Join("..", "testdata", "callbacks", d.String(), "*.json"))
 			if err != nil {
 				fixturesErr = err
@@ -125,7 +125,7 @@ func TestZeroAllocText(t *testing.T) {
 	}
 	t.Logf("text fixtures checked: %v", texts)
 	// Every dialect has text fixtures; finding none means decoding broke.
-	for _, d := range []Dialect{Wecom, Eyun, DLL} {
+	for _, d := range []Dialect{Wecom, Eyun, DLL, Gewe} {
 		if texts[d] == 0 {
 			t.Errorf("no %s fixture decoded as text", d)
 		}

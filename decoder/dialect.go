@@ -12,11 +12,15 @@ const (
 	Eyun
 	// DLL is the personal-WeChat DLL vendor: {event, description, time, data}.
 	DLL
+	// Gewe is GeWe (gewechat): {TypeName, Appid, Wxid, Data}. It comes last:
+	// the numeric values of the dialects before it are part of the wasm ABI.
+	Gewe
 )
 
-var dialectNames = [...]string{Auto: "auto", Wecom: "wecom", Eyun: "eyun", DLL: "dll"}
+var dialectNames = [...]string{Auto: "auto", Wecom: "wecom", Eyun: "eyun", DLL: "dll", Gewe: "gewe"}
 
-// String returns the dialect's canonical name ("wecom", "eyun", "dll" or "auto").
+// String returns the dialect's canonical name ("wecom", "eyun", "dll", "gewe"
+// or "auto").
 func (d Dialect) String() string {
 	if int(d) < len(dialectNames) {
 		return dialectNames[d]
@@ -35,6 +39,8 @@ func ParseDialect(s string) (Dialect, bool) {
 		return Eyun, true
 	case "dll":
 		return DLL, true
+	case "gewe":
+		return Gewe, true
 	}
 	return Auto, false
 }

@@ -17,7 +17,7 @@ import (
 // own that parses back, and nothing past the last one has a name.
 func TestDialectsKindsCodes(t *testing.T) {
 	ds := decoder.Dialects()
-	if len(ds) != 4 || ds[0] != decoder.Auto {
+	if len(ds) != 5 || ds[0] != decoder.Auto || ds[4] != decoder.Gewe {
 		t.Fatalf("Dialects() = %v", ds)
 	}
 	for i, d := range ds {

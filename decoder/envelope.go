@@ -14,7 +14,8 @@ import (
 // as they are met ("strong" keys: message, event as an object → wecom; wcId,
 // messageType → eyun; event as a string → dll); keys a dialect merely tends to
 // have (seq, token, account, description, time) are a hint used when no strong
-// key is present. "data" is shared by eyun and dll: it is decoded in place
+// key is present; TypeName, Appid, Wxid and testMsg → gewe, whose keys are
+// capitalised and so never equal another dialect's. "data" is shared by eyun and dll: it is decoded in place
 // with the dialect known (or hinted) at that point, and decoded again from its
 // recorded span only in the rare case that a later strong key contradicts the
 // hint (eyun sorts its keys, so "account" always precedes "data").
@@ -31,6 +32,12 @@ type envelope struct {
 	// dll
 	event, description, time val
 	dll                      dllData
+	// gewe: "Data" (capitalised, unlike eyun's and dll's "data") is only
+	// GeWe's, so it is decoded at once and never again.
+	typeName, appid, wxid, testMsg val
+	gewe                           geweData
+	hasGewe                        bool
+	geweStart, geweEnd             int
 	// data as decoded: which dialect's struct holds it and its raw span
 	hasData   bool
 	dataAs    Dialect
@@ -142,6 +149,21 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 		case "time":
 			v.add(DLL, false, key)
 			env.time.UnmarshalEasyJSON(l)
+		case "TypeName":
+			v.add(Gewe, true, key)
+			env.typeName.UnmarshalEasyJSON(l)
+		case "Appid":
+			v.add(Gewe, true, key)
+			env.appid.UnmarshalEasyJSON(l)
+		case "Wxid":
+			v.add(Gewe, true, key)
+			env.wxid.UnmarshalEasyJSON(l)
+		case "testMsg":
+			v.add(Gewe, true, key)
+			env.testMsg.UnmarshalEasyJSON(l)
+		case "Data":
+			v.add(Gewe, false, key)
+			d.decodeGewe()
 		case "data":
 			as := want
 			if as == Auto {
@@ -171,7 +193,7 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 	switch {
 	case want == Auto && got == Auto:
 		return &Error{Code: CodeUnknownDialect, Offset: -1,
-			Detail: "no top-level key of wecom (message, event), eyun (wcId, messageType) or dll (event, time)"}
+			Detail: "no top-level key of wecom (message, event), eyun (wcId, messageType), dll (event, time) or gewe (TypeName, Appid)"}
 	case want == Auto:
 		want = got
 	case v.strong != Auto && v.strong != want:
@@ -195,6 +217,8 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 		err = d.eyunEvent(ev)
 	case DLL:
 		err = d.dllEvent(ev)
+	case Gewe:
+		err = d.geweEvent(ev)
 	}
 	if err != nil {
 		return err
@@ -246,6 +270,24 @@ func (d *Decoder) decodeData(as Dialect) {
 		l.SkipRecursive()
 	}
 	env.dataEnd = l.GetPos()
+}
+
+// decodeGewe decodes GeWe's "Data" value at the lexer's position, recording
+// its span (hashed into the dedup key of events without a message id).
+func (d *Decoder) decodeGewe() {
+	l, env := &d.lex, &d.env
+	start := skipSpace(d.src, l.GetPos())
+	if start < len(d.src) && d.src[start] == ':' {
+		start = skipSpace(d.src, start+1)
+	}
+	if l.IsNull() {
+		l.Skip()
+		return
+	}
+	env.hasGewe = true
+	env.geweStart = start
+	env.gewe.UnmarshalEasyJSON(l)
+	env.geweEnd = l.GetPos()
 }
 
 // redecodeData decodes the recorded data span as dialect as. Errors are left

@@ -53,6 +53,7 @@ type Event struct {
 	Wecom WecomFields `json:"wecom,omitempty"`
 	Eyun  EyunFields  `json:"eyun,omitempty"`
 	DLL   DLLFields   `json:"dll,omitempty"`
+	Gewe  GeweFields  `json:"gewe,omitempty"`
 
 	// Content is the vendor's content string when it was not fully
 	// understood (an appmsg type or sysmsg wxhook does not model yet).
@@ -420,6 +421,7 @@ type Member struct {
 // RoomInfo is a group's metadata (eyun messageType 16).
 type RoomInfo struct {
 	ID              string `json:"id,omitempty"`
+	Name            string `json:"name,omitempty"` // the group's name (gewe ModContacts NickName)
 	Owner           string `json:"owner,omitempty"`
 	Description     string `json:"description,omitempty"`
 	Avatar          string `json:"avatar,omitempty"`
@@ -432,6 +434,7 @@ type RoomInfo struct {
 // IsDefined reports whether any field is set.
 func (r *RoomInfo) IsDefined() bool {
 	return len(r.ID) != 0 ||
+		len(r.Name) != 0 ||
 		len(r.Owner) != 0 ||
 		len(r.Description) != 0 ||
 		len(r.Avatar) != 0 ||
@@ -538,6 +541,35 @@ func (d *DLLFields) IsDefined() bool {
 		len(d.Phone) != 0 ||
 		len(d.Country) != 0 ||
 		len(d.FromType) != 0
+}
+
+// GeweFields carries the gewe envelope and Data fields with no canonical
+// home.
+type GeweFields struct {
+	TypeName    string `json:"type_name,omitempty"`
+	Appid       string `json:"appid,omitempty"` // GeWe's device id; scopes the dedup key
+	MsgID       string `json:"msg_id,omitempty"`
+	MsgType     int64  `json:"msg_type,omitempty"`
+	AppMsgType  int64  `json:"appmsg_type,omitempty"`
+	MsgSeq      int64  `json:"msg_seq,omitempty"`
+	MsgSource   string `json:"msg_source,omitempty"`
+	PushContent string `json:"push_content,omitempty"`
+	DeleteScene int64  `json:"delete_scene,omitempty"` // DelContacts DeleteContactScen
+	TestMsg     string `json:"test_msg,omitempty"`     // the callback test's testMsg
+}
+
+// IsDefined reports whether any field is set.
+func (g *GeweFields) IsDefined() bool {
+	return len(g.TypeName) != 0 ||
+		len(g.Appid) != 0 ||
+		len(g.MsgID) != 0 ||
+		g.MsgType != 0 ||
+		g.AppMsgType != 0 ||
+		g.MsgSeq != 0 ||
+		len(g.MsgSource) != 0 ||
+		len(g.PushContent) != 0 ||
+		g.DeleteScene != 0 ||
+		len(g.TestMsg) != 0
 }
 
 // Problem explains, inside an Event, what could not be understood.

@@ -170,6 +170,8 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *E
 			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in, &out.Eyun)
 		case "dll":
 			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in, &out.DLL)
+		case "gewe":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in, &out.Gewe)
 		case "content":
 			if in.IsNull() {
 				in.Skip()
@@ -177,7 +179,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *E
 				out.Content = string(in.String())
 			}
 		case "problem":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in, &out.Problem)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in, &out.Problem)
 		case "raw":
 			if in.IsNull() {
 				in.Skip()
@@ -364,6 +366,11 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 		out.RawString(prefix)
 		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.DLL)
 	}
+	if (in.Gewe).IsDefined() {
+		const prefix string = ",\"gewe\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Gewe)
+	}
 	if in.Content != "" {
 		const prefix string = ",\"content\":"
 		out.RawString(prefix)
@@ -372,7 +379,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Problem).IsDefined() {
 		const prefix string = ",\"problem\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, in.Problem)
 	}
 	if (in.Raw).IsDefined() {
 		const prefix string = ",\"raw\":"
@@ -391,7 +398,7 @@ func (v Event) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *Event) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *Problem) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *Problem) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -439,7 +446,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in Problem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in Problem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -478,6 +485,192 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, i
 			out.RawString(prefix)
 		}
 		out.String(string(in.Detail))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *GeweFields) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.TypeName = string(in.String())
+			}
+		case "appid":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Appid = string(in.String())
+			}
+		case "msg_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgID = string(in.String())
+			}
+		case "msg_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgType = int64(in.Int64())
+			}
+		case "appmsg_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AppMsgType = int64(in.Int64())
+			}
+		case "msg_seq":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgSeq = int64(in.Int64())
+			}
+		case "msg_source":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MsgSource = string(in.String())
+			}
+		case "push_content":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.PushContent = string(in.String())
+			}
+		case "delete_scene":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.DeleteScene = int64(in.Int64())
+			}
+		case "test_msg":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.TestMsg = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in GeweFields) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.TypeName != "" {
+		const prefix string = ",\"type_name\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.TypeName))
+	}
+	if in.Appid != "" {
+		const prefix string = ",\"appid\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Appid))
+	}
+	if in.MsgID != "" {
+		const prefix string = ",\"msg_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MsgID))
+	}
+	if in.MsgType != 0 {
+		const prefix string = ",\"msg_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MsgType))
+	}
+	if in.AppMsgType != 0 {
+		const prefix string = ",\"appmsg_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.AppMsgType))
+	}
+	if in.MsgSeq != 0 {
+		const prefix string = ",\"msg_seq\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MsgSeq))
+	}
+	if in.MsgSource != "" {
+		const prefix string = ",\"msg_source\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.MsgSource))
+	}
+	if in.PushContent != "" {
+		const prefix string = ",\"push_content\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.PushContent))
+	}
+	if in.DeleteScene != 0 {
+		const prefix string = ",\"delete_scene\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.DeleteScene))
+	}
+	if in.TestMsg != "" {
+		const prefix string = ",\"test_msg\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.TestMsg))
 	}
 	out.RawByte('}')
 }
@@ -1080,6 +1273,12 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(in *jlexer.Lexer, out 
 			} else {
 				out.ID = string(in.String())
 			}
+		case "name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Name = string(in.String())
+			}
 		case "owner":
 			if in.IsNull() {
 				in.Skip()
@@ -1141,6 +1340,16 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out *jwriter.Writer, i
 		first = false
 		out.RawString(prefix[1:])
 		out.String(string(in.ID))
+	}
+	if in.Name != "" {
+		const prefix string = ",\"name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Name))
 	}
 	if in.Owner != "" {
 		const prefix string = ",\"owner\":"
@@ -1257,7 +1466,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in *jlexer.Lexer, out 
 				}
 				for !in.IsDelim(']') {
 					var v4 Member
-					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in, &v4)
+					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in, &v4)
 					out.Members = append(out.Members, v4)
 					in.WantComma()
 				}
@@ -1319,7 +1528,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, i
 				if v5 > 0 {
 					out.RawByte(',')
 				}
-				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, v6)
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out, v6)
 			}
 			out.RawByte(']')
 		}
@@ -1346,7 +1555,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, i
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *Member) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *Member) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1382,7 +1591,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in Member) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in Member) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1845,7 +2054,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 				}
 				for !in.IsDelim(']') {
 					var v7 HistoryItem
-					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in, &v7)
+					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &v7)
 					out.Items = append(out.Items, v7)
 					in.WantComma()
 				}
@@ -1895,14 +2104,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in
 				if v8 > 0 {
 					out.RawByte(',')
 				}
-				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out, v9)
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, v9)
 			}
 			out.RawByte(']')
 		}
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *HistoryItem) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *HistoryItem) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1950,7 +2159,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in HistoryItem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in HistoryItem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2699,7 +2908,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(in *jlexer.Lexer, out *
 				out.TodoFlag = int64(in.Int64())
 			}
 		case "thumb":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &out.Thumb)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in, &out.Thumb)
 		default:
 			in.SkipRecursive()
 		}
@@ -2818,11 +3027,11 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in
 		} else {
 			out.RawString(prefix)
 		}
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, in.Thumb)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out, in.Thumb)
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *Thumb) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in *jlexer.Lexer, out *Thumb) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2900,7 +3109,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in Thumb) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out *jwriter.Writer, in Thumb) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3350,7 +3559,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *
 				out.ProductID = string(in.String())
 			}
 		case "thumb":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &out.Thumb)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in, &out.Thumb)
 		default:
 			in.SkipRecursive()
 		}
@@ -3559,7 +3768,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in
 		} else {
 			out.RawString(prefix)
 		}
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, in.Thumb)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out, in.Thumb)
 	}
 	out.RawByte('}')
 }

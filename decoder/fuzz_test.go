@@ -18,10 +18,13 @@ import (
 func FuzzDecode(f *testing.F) {
 	for _, c := range conformance.Fixtures(f) {
 		f.Add(c.Body, uint8(0))
+		if c.Dialect != decoder.Auto {
+			f.Add(c.Body, uint8(c.Dialect))
+		}
 	}
 	var reused decoder.Decoder
 	f.Fuzz(func(t *testing.T, body []byte, dialectByte uint8) {
-		dialect := decoder.Dialect(dialectByte % 4)
+		dialect := decoder.Dialect(dialectByte % uint8(len(decoder.Dialects())))
 		in := bytes.Clone(body)
 		out, meta, err := reused.AppendDecode(nil, body, dialect)
 		if !bytes.Equal(in, body) {

@@ -41,7 +41,7 @@ const (
 )
 
 // nativeContent decodes WeChat-native message content into ev. Used by the
-// eyun dialect (data.content). (The dll dialect sends its name cards and mini
+// eyun dialect (data.content) and the gewe dialect (Data.Content.string). (The dll dialect sends its name cards and mini
 // programs as structured fields, not XML: see dll.go.)
 //
 // msgType is WeChat's native type (0 when the vendor sent none: then the kind
@@ -562,8 +562,11 @@ func (d *Decoder) appMsg(ev *Event, dialect Dialect, doc *xmlflat.Doc, content, 
 		return false
 	}
 	t := app.i("type")
-	if dialect == Eyun {
+	switch dialect {
+	case Eyun:
 		ev.Eyun.AppMsgType = t
+	case Gewe:
+		ev.Gewe.AppMsgType = t
 	}
 	title := app.s("title")
 	switch t {

@@ -1062,6 +1062,177 @@ func refDLL(src []byte, ev *Event) error {
 	return nil
 }
 
+// ---- gewe ----
+
+// refWx is GeWe's {"string": "…"} wrapper (a plain string is taken as is).
+type refWx string
+
+func (w *refWx) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var o struct {
+			S *refStr `json:"string"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		if o.S != nil {
+			*w = refWx(*o.S)
+		}
+		return nil
+	}
+	var s refStr
+	err := s.UnmarshalJSON(b)
+	*w = refWx(s)
+	return err
+}
+
+type refGeweBody struct {
+	TypeName string          `json:"TypeName"`
+	Appid    string          `json:"Appid"`
+	Wxid     string          `json:"Wxid"`
+	TestMsg  *string         `json:"testMsg"`
+	Token    string          `json:"token"`
+	Data     json.RawMessage `json:"Data"`
+}
+
+type refGeweData struct {
+	MsgID        refStr `json:"MsgId"`
+	NewMsgID     refStr `json:"NewMsgId"`
+	FromUserName refWx  `json:"FromUserName"`
+	ToUserName   refWx  `json:"ToUserName"`
+	MsgType      int64  `json:"MsgType"`
+	Content      refWx  `json:"Content"`
+	ImgBuf       struct {
+		Buffer string `json:"buffer"`
+	} `json:"ImgBuf"`
+	CreateTime        int64  `json:"CreateTime"`
+	MsgSource         string `json:"MsgSource"`
+	PushContent       string `json:"PushContent"`
+	MsgSeq            int64  `json:"MsgSeq"`
+	UserName          refWx  `json:"UserName"`
+	NickName          refWx  `json:"NickName"`
+	Alias             string `json:"Alias"`
+	Sex               int64  `json:"Sex"`
+	Province          string `json:"Province"`
+	City              string `json:"City"`
+	Signature         string `json:"Signature"`
+	BigHeadImgURL     string `json:"BigHeadImgUrl"`
+	SmallHeadImgURL   string `json:"SmallHeadImgUrl"`
+	BitMask           int64  `json:"BitMask"`
+	ChatRoomNotify    int64  `json:"ChatRoomNotify"`
+	AddContactScene   int64  `json:"AddContactScene"`
+	ChatRoomOwner     string `json:"ChatRoomOwner"`
+	ChatroomStatus    int64  `json:"ChatroomStatus"`
+	DeleteContactScen int64  `json:"DeleteContactScen"`
+}
+
+func refGewe(src []byte, ev *Event) error {
+	var body refGeweBody
+	if err := json.Unmarshal(src, &body); err != nil {
+		return refFieldError(err, Gewe)
+	}
+	var x refGeweData
+	hasData := len(body.Data) > 0 && string(body.Data) != "null"
+	if hasData {
+		if err := json.Unmarshal(body.Data, &x); err != nil {
+			e := refFieldError(err, Gewe)
+			e.Field = "Data"
+			return e
+		}
+	}
+	ev.Account = body.Wxid
+	ev.Gewe = GeweFields{TypeName: body.TypeName, Appid: body.Appid}
+	raw := ""
+	if hasData {
+		raw = string(body.Data)
+	}
+	isRoom := func(s string) bool { return len(s) > len("@chatroom") && strings.HasSuffix(s, "@chatroom") }
+	switch body.TypeName {
+	case "":
+		if body.TestMsg == nil {
+			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "TypeName", Offset: -1}
+		}
+		ev.Kind, ev.Text = KindSystem, *body.TestMsg
+		ev.Gewe.TestMsg = ev.Text
+		ev.DedupKey = refHashKey("gewe", "testMsg", ev.Text, body.Token)
+	case "AddMsg":
+		if !hasData {
+			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1}
+		}
+		ev.ID = refRealID(string(x.NewMsgID))
+		ev.Time = refMillis(x.CreateTime)
+		ev.From, ev.To = string(x.FromUserName), string(x.ToUserName)
+		ev.Self = ev.From != "" && ev.From == body.Wxid
+		ev.Chat = ChatPrivate
+		content := string(x.Content)
+		switch {
+		case isRoom(ev.From):
+			ev.Chat, ev.Room = ChatGroup, ev.From
+			if sender, rest, ok := refSplitSender(content); ok {
+				content = rest
+				if sender != ev.Room {
+					ev.From = sender
+				}
+			}
+		case isRoom(ev.To):
+			ev.Chat, ev.Room = ChatGroup, ev.To
+		}
+		if ev.ID != "" {
+			ev.DedupKey = refDedupKey("gewe", body.Appid, ev.ID)
+		} else {
+			ev.DedupKey = refHashKey("gewe", body.Appid, "AddMsg", raw)
+		}
+		ev.Gewe.MsgID, ev.Gewe.MsgType, ev.Gewe.MsgSeq = string(x.MsgID), x.MsgType, x.MsgSeq
+		ev.Gewe.MsgSource, ev.Gewe.PushContent = x.MsgSource, x.PushContent
+		if x.MsgType == 1 {
+			ev.Kind, ev.Text = KindText, content
+		} else {
+			refNative(ev, x.MsgType, content)
+		}
+		if ev.Kind == KindFriendRequest && ev.Chat == ChatPrivate {
+			ev.Chat = ChatNone
+		}
+		if x.ImgBuf.Buffer != "" && (ev.Kind == KindImage || ev.Kind == KindVideo || ev.Kind == KindEmoji) {
+			ev.Media.Thumb.Data = x.ImgBuf.Buffer
+		}
+		if ev.Chat == ChatGroup && x.MsgSource != "" {
+			var ms struct {
+				AtUserList string `xml:"atuserlist"`
+			}
+			if xml.Unmarshal([]byte(x.MsgSource), &ms) == nil {
+				for _, id := range strings.Split(ms.AtUserList, ",") {
+					if id = strings.TrimSpace(id); id != "" {
+						ev.Mentions = append(ev.Mentions, id)
+					}
+				}
+			}
+		}
+	case "ModContacts", "DelContacts":
+		if !hasData {
+			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1}
+		}
+		ev.DedupKey = refHashKey("gewe", body.Appid, body.TypeName, raw)
+		user := string(x.UserName)
+		switch {
+		case body.TypeName == "DelContacts" && isRoom(user):
+			ev.Kind, ev.Chat, ev.Room = KindRoomLeave, ChatGroup, user
+		case body.TypeName == "DelContacts":
+			ev.Kind, ev.From = KindFriendDeleted, user
+		case isRoom(user):
+			ev.Kind, ev.Chat, ev.Room = KindRoomInfo, ChatGroup, user
+		default:
+			ev.Kind, ev.From = KindContactUpdate, user
+		}
+	case "Offline":
+		ev.Kind = KindOffline
+		ev.DedupKey = refHashKey("gewe", body.Appid, "Offline", body.Wxid, raw)
+	default:
+		ev.Kind = KindUnknown
+		ev.DedupKey = refHashKey("gewe", body.Appid, body.TypeName, raw)
+	}
+	return nil
+}
+
 // ---- shared ----
 
 // refDecode decodes one callback body into a new Event.
@@ -1095,6 +1266,8 @@ func refDecode(src []byte, want Dialect) (*Event, error) {
 		err = refEyun(src, ev)
 	case DLL:
 		err = refDLL(src, ev)
+	case Gewe:
+		err = refGewe(src, ev)
 	}
 	if err != nil {
 		return nil, err
@@ -1122,6 +1295,11 @@ func refStrong(top map[string]json.RawMessage) Dialect {
 	if _, ok := top["messageType"]; ok {
 		return Eyun
 	}
+	for _, k := range []string{"TypeName", "Appid", "Wxid", "testMsg"} {
+		if _, ok := top[k]; ok {
+			return Gewe
+		}
+	}
 	return Auto
 }
 
@@ -1130,7 +1308,7 @@ func refDetect(top map[string]json.RawMessage) Dialect {
 	if d := refStrong(top); d != Auto {
 		return d
 	}
-	for key, d := range map[string]Dialect{"seq": Wecom, "token": Wecom, "account": Eyun, "description": DLL, "time": DLL} {
+	for key, d := range map[string]Dialect{"seq": Wecom, "token": Wecom, "account": Eyun, "description": DLL, "time": DLL, "Data": Gewe} {
 		if _, ok := top[key]; ok {
 			return d
 		}
@@ -1409,6 +1587,10 @@ func refLargeText(d Dialect, text string) []byte {
 			`"msgId":1713245501,"newMsgId":4410298475610293847,"self":false,"timestamp":1619173301,` +
 			`"toUser":"wxid_ctqh94e1ahe722","wId":"0768a034-4292-4cf6-bd85-379312eb9dc1"},"messageType":5,` +
 			`"wcId":"wxid_ctqh94e1ahe722"}`)
+	case Gewe:
+		return []byte(`{"TypeName":"AddMsg","Appid":"wx_wR_U4zPj2M_OTS3BCyoE4","Wxid":"wxid_phyyedw9xap22","Data":{` +
+			`"MsgId":1040356095,"FromUserName":{"string":"wxid_0xsqb3o0tsvz22"},"ToUserName":{"string":"wxid_phyyedw9xap22"},` +
+			`"MsgType":1,"Content":{"string":` + string(q) + `},"CreateTime":1705043418,"NewMsgId":7773749793478223190}}`)
 	}
 	return []byte(`{"event":"20002","description":"文本消息事件","time":1726828400045,"data":{` +
 		`"instanceId":"97554f7c82a1439c86df3143ef4975c5","robotId":"1832041745276633088","sendTime":1726828400012,` +
@@ -1424,7 +1606,7 @@ func refLargeText(d Dialect, text string) []byte {
 func TestLargeTextMessage(t *testing.T) {
 	unit := "一段很长的消息 \"引号\" \\ 换行\n\t😀 "
 	text := strings.Repeat(unit, 1<<20/len(unit)+1)
-	for _, d := range []Dialect{Wecom, Eyun, DLL} {
+	for _, d := range []Dialect{Wecom, Eyun, DLL, Gewe} {
 		src := refLargeText(d, text)
 		if len(src) < 1<<20 {
 			t.Fatalf("%s body is only %d bytes", d, len(src))

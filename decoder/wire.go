@@ -215,3 +215,45 @@ type dllCDN struct {
 	URL            val `json:"url"`
 	VoiceTime      val `json:"voice_time"`
 }
+
+// geweData is GeWe's "Data" object, the union over its TypeNames as the
+// vendor documents them (testdata/SOURCES.md, table gewe): the message
+// fields of AddMsg and the contact fields of ModContacts and DelContacts.
+// GeWe wraps strings of WeChat's protocol in {"string": …} (wxString).
+type geweData struct {
+	// AddMsg
+	MsgID        val      `json:"MsgId"`
+	NewMsgID     val      `json:"NewMsgId"`
+	FromUserName wxString `json:"FromUserName"`
+	ToUserName   wxString `json:"ToUserName"`
+	MsgType      val      `json:"MsgType"`
+	Content      wxString `json:"Content"`
+	Status       val      `json:"Status"`
+	ImgBuf       geweBuf  `json:"ImgBuf"`
+	CreateTime   val      `json:"CreateTime"`
+	MsgSource    val      `json:"MsgSource"`
+	PushContent  val      `json:"PushContent"`
+	MsgSeq       val      `json:"MsgSeq"`
+	// ModContacts (a friend or a group), DelContacts
+	UserName          wxString `json:"UserName"`
+	NickName          wxString `json:"NickName"`
+	Alias             val      `json:"Alias"`
+	Sex               val      `json:"Sex"`
+	Province          val      `json:"Province"`
+	City              val      `json:"City"`
+	Signature         val      `json:"Signature"`
+	BigHeadImgURL     val      `json:"BigHeadImgUrl"`
+	SmallHeadImgURL   val      `json:"SmallHeadImgUrl"`
+	BitMask           val      `json:"BitMask"`
+	ChatRoomNotify    val      `json:"ChatRoomNotify"`
+	AddContactScene   val      `json:"AddContactScene"`
+	ChatRoomOwner     val      `json:"ChatRoomOwner"`
+	ChatroomStatus    val      `json:"ChatroomStatus"`
+	DeleteContactScen val      `json:"DeleteContactScen"` // sic: the vendor's spelling
+}
+
+// geweBuf is GeWe's ImgBuf: an inline base64 thumbnail (images) or voice.
+type geweBuf struct {
+	ILen   val `json:"iLen"`
+	Buffer val `json:"buffer"`
+}

@@ -936,7 +936,436 @@ func (v wecomContent) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *wecomContent) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder6(l, v)
 }
-func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *eyunData) {
+func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *geweData) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "MsgId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.MsgID).UnmarshalEasyJSON(in)
+			}
+		case "NewMsgId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.NewMsgID).UnmarshalEasyJSON(in)
+			}
+		case "FromUserName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.FromUserName).UnmarshalEasyJSON(in)
+			}
+		case "ToUserName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ToUserName).UnmarshalEasyJSON(in)
+			}
+		case "MsgType":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.MsgType).UnmarshalEasyJSON(in)
+			}
+		case "Content":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Content).UnmarshalEasyJSON(in)
+			}
+		case "Status":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Status).UnmarshalEasyJSON(in)
+			}
+		case "ImgBuf":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ImgBuf).UnmarshalEasyJSON(in)
+			}
+		case "CreateTime":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.CreateTime).UnmarshalEasyJSON(in)
+			}
+		case "MsgSource":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.MsgSource).UnmarshalEasyJSON(in)
+			}
+		case "PushContent":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.PushContent).UnmarshalEasyJSON(in)
+			}
+		case "MsgSeq":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.MsgSeq).UnmarshalEasyJSON(in)
+			}
+		case "UserName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.UserName).UnmarshalEasyJSON(in)
+			}
+		case "NickName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.NickName).UnmarshalEasyJSON(in)
+			}
+		case "Alias":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Alias).UnmarshalEasyJSON(in)
+			}
+		case "Sex":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Sex).UnmarshalEasyJSON(in)
+			}
+		case "Province":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Province).UnmarshalEasyJSON(in)
+			}
+		case "City":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.City).UnmarshalEasyJSON(in)
+			}
+		case "Signature":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Signature).UnmarshalEasyJSON(in)
+			}
+		case "BigHeadImgUrl":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.BigHeadImgURL).UnmarshalEasyJSON(in)
+			}
+		case "SmallHeadImgUrl":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.SmallHeadImgURL).UnmarshalEasyJSON(in)
+			}
+		case "BitMask":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.BitMask).UnmarshalEasyJSON(in)
+			}
+		case "ChatRoomNotify":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ChatRoomNotify).UnmarshalEasyJSON(in)
+			}
+		case "AddContactScene":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.AddContactScene).UnmarshalEasyJSON(in)
+			}
+		case "ChatRoomOwner":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ChatRoomOwner).UnmarshalEasyJSON(in)
+			}
+		case "ChatroomStatus":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ChatroomStatus).UnmarshalEasyJSON(in)
+			}
+		case "DeleteContactScen":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.DeleteContactScen).UnmarshalEasyJSON(in)
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in geweData) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"MsgId\":"
+		out.RawString(prefix[1:])
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.MsgID)
+	}
+	{
+		const prefix string = ",\"NewMsgId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.NewMsgID)
+	}
+	{
+		const prefix string = ",\"FromUserName\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out, in.FromUserName)
+	}
+	{
+		const prefix string = ",\"ToUserName\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out, in.ToUserName)
+	}
+	{
+		const prefix string = ",\"MsgType\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.MsgType)
+	}
+	{
+		const prefix string = ",\"Content\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out, in.Content)
+	}
+	{
+		const prefix string = ",\"Status\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Status)
+	}
+	{
+		const prefix string = ",\"ImgBuf\":"
+		out.RawString(prefix)
+		(in.ImgBuf).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"CreateTime\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.CreateTime)
+	}
+	{
+		const prefix string = ",\"MsgSource\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.MsgSource)
+	}
+	{
+		const prefix string = ",\"PushContent\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.PushContent)
+	}
+	{
+		const prefix string = ",\"MsgSeq\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.MsgSeq)
+	}
+	{
+		const prefix string = ",\"UserName\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out, in.UserName)
+	}
+	{
+		const prefix string = ",\"NickName\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out, in.NickName)
+	}
+	{
+		const prefix string = ",\"Alias\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Alias)
+	}
+	{
+		const prefix string = ",\"Sex\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Sex)
+	}
+	{
+		const prefix string = ",\"Province\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Province)
+	}
+	{
+		const prefix string = ",\"City\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.City)
+	}
+	{
+		const prefix string = ",\"Signature\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Signature)
+	}
+	{
+		const prefix string = ",\"BigHeadImgUrl\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.BigHeadImgURL)
+	}
+	{
+		const prefix string = ",\"SmallHeadImgUrl\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.SmallHeadImgURL)
+	}
+	{
+		const prefix string = ",\"BitMask\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.BitMask)
+	}
+	{
+		const prefix string = ",\"ChatRoomNotify\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ChatRoomNotify)
+	}
+	{
+		const prefix string = ",\"AddContactScene\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.AddContactScene)
+	}
+	{
+		const prefix string = ",\"ChatRoomOwner\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ChatRoomOwner)
+	}
+	{
+		const prefix string = ",\"ChatroomStatus\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ChatroomStatus)
+	}
+	{
+		const prefix string = ",\"DeleteContactScen\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.DeleteContactScen)
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v geweData) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder7(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *geweData) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder7(l, v)
+}
+func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *wxString) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in wxString) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	out.RawByte('}')
+}
+func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *geweBuf) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "iLen":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ILen).UnmarshalEasyJSON(in)
+			}
+		case "buffer":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Buffer).UnmarshalEasyJSON(in)
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in geweBuf) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"iLen\":"
+		out.RawString(prefix[1:])
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ILen)
+	}
+	{
+		const prefix string = ",\"buffer\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Buffer)
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v geweBuf) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *geweBuf) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(l, v)
+}
+func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder10(in *jlexer.Lexer, out *eyunData) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1140,7 +1569,7 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in eyunData) {
+func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder10(out *jwriter.Writer, in eyunData) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1299,14 +1728,14 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v eyunData) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder7(w, v)
+	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *eyunData) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder7(l, v)
+	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder10(l, v)
 }
-func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *dllData) {
+func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out *dllData) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1654,7 +2083,7 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in dllData) {
+func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder11(out *jwriter.Writer, in dllData) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1933,14 +2362,14 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v dllData) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder8(w, v)
+	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *dllData) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder8(l, v)
+	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder11(l, v)
 }
-func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *dllCDN) {
+func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder12(in *jlexer.Lexer, out *dllCDN) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2036,7 +2465,7 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in dllCDN) {
+func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder12(out *jwriter.Writer, in dllCDN) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2105,10 +2534,10 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v dllCDN) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder9(w, v)
+	easyjsonF4688553EncodeGithubComWxhookWxhookDecoder12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *dllCDN) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder9(l, v)
+	easyjsonF4688553DecodeGithubComWxhookWxhookDecoder12(l, v)
 }

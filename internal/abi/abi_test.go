@@ -14,7 +14,7 @@ import (
 )
 
 func TestTables(t *testing.T) {
-	if d := Dialects(); len(d) != len(decoder.Dialects()) || d[decoder.Eyun] != "eyun" || d[decoder.Auto] != "auto" {
+	if d := Dialects(); len(d) != len(decoder.Dialects()) || d[decoder.Eyun] != "eyun" || d[decoder.Auto] != "auto" || d[decoder.Gewe] != "gewe" {
 		t.Errorf("Dialects() = %v", d)
 	}
 	if k := Kinds(); len(k) != len(decoder.Kinds()) || k[decoder.KindText] != "text" || k[len(k)-1] != decoder.KindOffline.String() {

@@ -19,7 +19,7 @@ export const ABI_VERSION = 1;
 
 // Dialect names, indexed by decoder.Dialect (the vendor byte and the dialect
 // argument of wxhook_decode).
-export const DIALECTS = ["auto", "wecom", "eyun", "dll"];
+export const DIALECTS = ["auto", "wecom", "eyun", "dll", "gewe"];
 
 // Canonical kind names, indexed by decoder.Kind (decoder/dialect.go).
 export const KINDS = [
