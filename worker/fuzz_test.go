@@ -20,7 +20,7 @@ import (
 // answer with one of its documented statuses and a JSON body, never panic,
 // and only ever hand valid JSON lines to the sink.
 func FuzzWorkerHook(f *testing.F) {
-	for _, d := range []string{"wecom", "eyun", "dll", "invalid"} {
+	for _, d := range []string{"wecom", "eyun", "dll", "gewe", "invalid"} {
 		files, _ := filepath.Glob(filepath.Join("testdata", "callbacks", d, "*.json"))
 		for i, p := range files {
 			if b, err := os.ReadFile(p); err == nil && i < 6 {

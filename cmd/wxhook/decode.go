@@ -25,7 +25,7 @@ import (
 // the module Node and workerd run too; "native" gives the same bytes.
 const defaultEngine = "wasm"
 
-const decodeUsage = `usage: wxhook decode [--dialect auto|wecom|eyun|dll] [--engine wasm|native] [FILE…|-]
+const decodeUsage = `usage: wxhook decode [--dialect auto|wecom|eyun|dll|gewe] [--engine wasm|native] [FILE…|-]
 
 Decodes vendor callbacks to canonical JSON, one line per callback on stdout,
 in input order. Each FILE, and stdin ("-" or no FILE), holds a stream of
@@ -46,7 +46,7 @@ flags:
 // runDecode implements `wxhook decode`. It returns the process exit status.
 func runDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("decode")
-	dialectName := fs.String("dialect", "auto", "callback dialect: auto, wecom, eyun or dll")
+	dialectName := fs.String("dialect", "auto", "callback dialect: auto, wecom, eyun, dll or gewe")
 	engineName := fs.String("engine", defaultEngine, "decoding engine: wasm or native")
 	inputs, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {

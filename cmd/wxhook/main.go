@@ -2,7 +2,7 @@
 // wxhook's canonical events, serves them as a webhook worker, and replays the
 // worker's dead letters.
 //
-//	wxhook decode [--engine wasm|native] [--dialect auto|wecom|eyun|dll] [FILE…|-]
+//	wxhook decode [--engine wasm|native] [--dialect auto|wecom|eyun|dll|gewe] [FILE…|-]
 //	wxhook serve  [flags]
 //	wxhook replay --to URL [flags] [FILE…|-]
 //	wxhook version

@@ -91,8 +91,16 @@ func TestSchemaDocumentsEveryTopLevelField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented := map[string]bool{"wecom": true, "eyun": true, "dll": true} // "Vendor fields with no canonical home"
+	documented := map[string]bool{}
 	for _, l := range strings.Split(string(schema), "\n") {
+		// "Vendor fields with no canonical home" lists each vendor's
+		// object as "- `name`: …".
+		if name, ok := strings.CutPrefix(l, "- `"); ok {
+			if name, _, ok := strings.Cut(name, "`:"); ok {
+				documented[name] = true
+			}
+			continue
+		}
 		if !strings.HasPrefix(l, "| ") {
 			continue
 		}

@@ -30,7 +30,7 @@ import (
 
 const serveUsage = `usage: wxhook serve [flags]
 
-Runs the webhook worker. Routes (vendor: wecom, eyun, dll or auto):
+Runs the webhook worker. Routes (vendor: wecom, eyun, dll, gewe or auto):
   POST /hook, /hook/{vendor}           secret in the X-Wxhook-Secret header
   POST /hook/{secret}, /hook/{secret}/{vendor}
                                        secret in the path

@@ -178,7 +178,7 @@ func wantDialect(l *jlexer.Lexer, field string, err *error) decoder.Dialect {
 	}
 	d, ok := decoder.ParseDialect(s)
 	if !ok || s == "" {
-		*err = &configError{field: field, reason: strconv.Quote(s) + ` is not "auto", "wecom", "eyun" or "dll"`}
+		*err = &configError{field: field, reason: strconv.Quote(s) + ` is not "auto", "wecom", "eyun", "dll" or "gewe"`}
 	}
 	return d
 }

@@ -135,7 +135,7 @@ func TestConformance(t *testing.T) {
 	vm := newHost(t, proxytest.Options{})
 	plugins := map[string]*proxytest.Plugin{}
 	for _, mode := range []string{"normalize", "annotate"} {
-		for _, d := range []decoder.Dialect{decoder.Auto, decoder.Wecom, decoder.Eyun, decoder.DLL} {
+		for _, d := range decoder.Dialects() { // Auto and every vendor dialect
 			plugins[mode+d.String()] = startPlugin(t, vm, configFor(mode, d, ""))
 		}
 	}
