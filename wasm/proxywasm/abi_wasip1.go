@@ -2,6 +2,8 @@
 
 package proxywasm
 
+//lint:file-ignore U1000 the //go:wasmexport functions are called by the host.
+
 import "unsafe"
 
 // The module's exports. proxy_abi_version_0_2_1 is never called: Envoy reads

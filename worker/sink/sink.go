@@ -67,7 +67,7 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // this event is kept for a replay once the sink's limit is raised.
 const (
 	CodeTooLarge   decoder.Code = "sink_too_large"
-	StatusTooLarge              = 422 // http.StatusUnprocessableEntity
+	StatusTooLarge int          = 422 // http.StatusUnprocessableEntity
 )
 
 // Writer writes each record as one line to an io.Writer, one write per
