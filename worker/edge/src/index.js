@@ -173,11 +173,25 @@ async function deadLetter(ctx, status, errJSON, body) {
   }
 }
 
+// SinkTooLarge is a delivery that can never succeed: the event is larger
+// than a sink takes (a Queue message is at most 128,000 bytes). As the Go
+// worker's sink.PermanentError: 422 sink_too_large, the body dead-lettered
+// for a replay once the cause is dealt with, not a 503 the vendor would
+// retry until it gives up.
+class SinkTooLarge extends Error {}
+
 // deliver hands the event on: a Queue message (the canonical JSON as text;
 // it carries its dedup_key) and/or a POST to FORWARD_URL with
 // X-Wxhook-Dedup-Key. Redirects are not followed: a 3xx is a failure, as is
 // anything but 2xx. It throws when the event was not accepted.
 async function deliver(env, event, key) {
+  const max = num(env.QUEUE_MAX_MESSAGE_BYTES, 128000);
+  const size = enc.encode(event).byteLength;
+  if (env.EVENTS && size > max) {
+    // Checked before anything is sent, so that no sink has the event
+    // when the callback is refused.
+    throw new SinkTooLarge(`queue: event of ${size} bytes exceeds the Queue's message limit of ${max} bytes`);
+  }
   let sent = false;
   if (env.EVENTS) {
     await env.EVENTS.send(event, { contentType: "text" });
@@ -281,6 +295,9 @@ async function hook(request, env, ctx, rest) {
     if (stub) {
       // Free the key so the vendor's retry is delivered.
       await stub.release(key, claim).catch((err) => logLine({ level: "warn", msg: "dedup release failed", err: String(err), dedup_key: key }));
+    }
+    if (e instanceof SinkTooLarge) {
+      return fail(ctx, 422, { code: "sink_too_large", vendor, detail: e.message }, { body, keep: true });
     }
     return fail(ctx, 503, { code: "unavailable", vendor, detail: "sink unavailable" },
       { headers: { "Retry-After": "1" }, cause: `${e?.message ?? e}; dedup_key ${key}` });

@@ -147,3 +147,30 @@ test("dedup lease and TTL: a claim stuck past its lease lets the next copy deliv
     await d2.close();
   }
 });
+
+test("an event over the Queue's message limit: 422 sink_too_large, dead-lettered, nothing delivered, not marked seen", async () => {
+  // The seed text callback with a text long enough that its canonical
+  // event exceeds a Queue message (128,000 bytes), as a long message or an
+  // unknown event carrying its raw body can.
+  const cb = JSON.parse(read("callbacks/eyun/seed_text_private.json"));
+  cb.data.content = "x".repeat(130000);
+  cb.data.newMsgId = 7000000000000000001;
+  const body = JSON.stringify(cb);
+  const n = qs.got.length, m = ds.got.length;
+  for (const attempt of [1, 2]) {
+    const r = await post(w.url, "/hook/eyun", body);
+    assert.equal(r.status, 422, `attempt ${attempt}`);
+    const e = JSON.parse(await r.text()).error;
+    assert.equal(e.code, "sink_too_large");
+    assert.equal(e.vendor, "eyun");
+    assert.match(e.detail, /exceeds the Queue's message limit of 128000 bytes/);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(qs.got.length, n, "a Queue message was sent");
+  assert.equal(ds.got.length, m, "the event was forwarded");
+  const list = await fetch(w.url + "/deadletter", { headers: { "X-Wxhook-Secret": SECRET } });
+  const recs = (await list.text()).trimEnd().split("\n").map((l) => JSON.parse(l)).filter((l) => l.status === 422);
+  assert.equal(recs.length, 2);
+  assert.equal(recs[0].error.code, "sink_too_large");
+  assert.equal(Buffer.from(recs[0].body_base64, "base64").toString(), body);
+});
