@@ -13,15 +13,9 @@ import (
 // Dispatcher runs an engine's decodes on a fixed number of long-lived
 // goroutines instead of on each caller's.
 //
-// Why: under load, the WebAssembly guest costs about three times what it
-// costs in a tight benchmark loop, because the network and HTTP code run
-// between two callbacks evicts its machine code and memory from the CPU
-// caches. A goroutine that does nothing but decode runs callbacks back to
-// back while they queue up, on one warm instance. Measured with
-// worker/bench on a 2-core machine, one dispatcher goroutine cut the wasm
-// worker's CPU per request by about a quarter, raised its requests/s by
-// 10–30% in every round and its p99 latency fell from 28 ms to 8 ms; two
-// goroutines (one per core) gained nothing over none.
+// Decodes queued while a dispatcher goroutine is busy run back to back on
+// one warm instance. Why that pays under load: RATIONALE.md ("The
+// Dispatcher"); what it measured: docs/BENCHMARKS.md.
 //
 // The price is a hand-off per call (two goroutine switches) and a copy of
 // the body and of the output, each a few hundred bytes for a typical

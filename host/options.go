@@ -24,8 +24,8 @@ const (
 	// DefaultCloseOnContextDone is off: see WithCloseOnContextDone.
 	DefaultCloseOnContextDone = false
 	// DefaultDetachFrom is the body size from which a call whose context
-	// can end runs detached (see WithDetachFrom): 256 KiB, about 1.3 ms of
-	// decoding under wazero, where the extra goroutine is noise.
+	// can end runs detached (see WithDetachFrom): 256 KiB, large enough that
+	// the extra goroutine is noise next to the decode (docs/BENCHMARKS.md).
 	DefaultDetachFrom = 256 << 10
 )
 
@@ -85,8 +85,8 @@ func WithMemoryLimitPages(pages uint32) Option {
 }
 
 // WithCompilationCacheDir keeps wazero's compiled machine code in dir, so
-// that the next process skips compiling the module (see the cold-start
-// figures in ../wasm/ABI.md).
+// that the next process skips compiling the module (cold-start figures:
+// docs/BENCHMARKS.md).
 func WithCompilationCacheDir(dir string) Option {
 	return func(c *config) { c.cacheDir = dir }
 }
@@ -110,16 +110,16 @@ func WithLogger(l *slog.Logger) Option {
 // Interruption is expensive for a Go-built module: wazero compiles, at every
 // loop header, an indirect call that leaves the machine code to check
 // whether the module was closed, and the Go wasm backend sends every jump
-// inside a function through a loop at its top, so decoding runs 5 to 8
-// times slower (BenchmarkHostInterrupt); wazero also starts a watcher
-// goroutine per call when the context can end.
+// inside a function through a loop at its top, so decoding runs several
+// times slower (BenchmarkHostInterrupt; figures in docs/BENCHMARKS.md);
+// wazero also starts a watcher goroutine per call when the context can end.
 //
 // Without it, deadlines still hold for the caller: the context is checked
 // before a call and while waiting for an instance, and a call on a large
 // body runs detached (WithDetachFrom), so the caller returns when its
 // context ends. What is not stopped is the guest's CPU work on an abandoned
 // call; it is bounded because the decoder is linear in its input and the
-// input by WithMaxInput (about 5 ms per MiB). Turn
+// input by WithMaxInput. Turn
 // interruption on when that CPU matters more than throughput.
 func WithCloseOnContextDone(interrupt bool) Option {
 	return func(c *config) { c.interrupt = interrupt }
@@ -131,8 +131,7 @@ func WithCloseOnContextDone(interrupt bool) Option {
 // DefaultDetachFrom; 0 never detaches). The abandoned call finishes in the
 // background and writes nothing the caller owns; its instance then returns
 // to the pool, or is replaced if the call failed; Stats counts such calls.
-// Smaller bodies run on the caller's goroutine, with no allocation: a
-// typical callback of a few KiB takes microseconds, 256 KiB about 1.3 ms.
+// Smaller bodies run on the caller's goroutine, with no allocation.
 // Irrelevant with WithCloseOnContextDone(true), which stops the guest
 // itself.
 func WithDetachFrom(n int) Option {

@@ -5,18 +5,16 @@
 // sink.Sink — answering the vendor 200 {} only once the sink has durably
 // accepted the event.
 //
-// Delivery protocol per callback: reserve the dedup key → deliver to the
-// sink → commit the key (or release it when delivery failed, so the vendor's
-// retry is delivered rather than dropped). Answers:
+// Per callback: reserve the dedup key → deliver to the sink → commit the
+// key, or release it when delivery failed (specified in worker/README.md
+// "De-duplication", reasons in RATIONALE.md). Answers:
 //
 //	200 {}    accepted, or a duplicate of an accepted event (counted)
 //	400       undecodable body: the canonical error JSON; body dead-lettered
 //	401/403   secret missing / wrong; 403 also for --allow-account misses
 //	409       the same event is being delivered right now by another request
 //	          (Retry-After: 1): the vendor retries, and the retry is then
-//	          either a duplicate (200) or delivered if the first one failed.
-//	          Answering 200 here would lose the event if the first attempt
-//	          fails; waiting for it would hold a connection per retry.
+//	          either a duplicate (200) or delivered if the first one failed
 //	413       body over --max-body, or over the decoder's limit
 //	          (decoder.MaxInput, 16 MiB); never dead-lettered, since no
 //	          replay of it could succeed
@@ -25,10 +23,9 @@
 //	503       the sink or the dedup store failed (Retry-After): the vendor
 //	          retries later
 //
-// A dedup store failure refuses the callback (fail closed): delivered then,
-// the event's key could not be recorded and every later resend of it would
-// be delivered again. A commit that fails after delivery is kept by the
-// Redis store and made once Redis is back (worker/README.md).
+// A dedup store failure refuses the callback (503, fail closed). A commit
+// that fails after delivery is kept by the Redis store and made once Redis
+// is back (worker/README.md).
 package worker
 
 import (

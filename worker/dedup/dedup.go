@@ -2,12 +2,11 @@
 // vendor's retries and replays of one callback become one event downstream.
 //
 // A key goes through reserve → deliver → commit: Reserve claims it for one
-// request, Commit marks it seen once the event was durably accepted by the
-// sink, and Release drops the claim when delivery failed, so that the next
-// retry of the callback is delivered instead of being dropped as a duplicate.
-// A key is therefore only ever "seen" for an event that really got through.
-// Each reservation is a Claim with a lease: Release only drops the claim it
-// is given (see Claim), while Commit always commits (see Store.Commit).
+// request, Commit marks it seen once the sink durably accepted the event,
+// and Release drops the claim when delivery failed, so a key is only ever
+// seen for an event that got through. The protocol (claims, leases, stale
+// releases and commits) is specified in worker/README.md "De-duplication";
+// the reason for it is in RATIONALE.md.
 //
 // Two stores implement it: Local (in memory, bounded, with a TTL, persisted
 // in a bbolt file so a restart does not forget) for a single worker, and
@@ -48,14 +47,9 @@ func (s State) String() string {
 }
 
 // Claim identifies one reservation of a key: Reserve returns a new one with
-// Reserved, and Release acts only while the key is still held by that claim.
+// Reserved, and Release acts only while the key is still held by that claim,
+// so a holder that outlived its Options.Lease never frees a newer claim.
 // It is a small comparable value; the zero Claim is no claim.
-//
-// Why claims: a claim lives for Options.Lease. A holder that outlives its
-// lease (a sink stalled for longer) may find that another request claimed
-// the key after the lease ended. Its Release must then leave the newer claim
-// alone: freeing the key under the request now delivering it would let the
-// vendor's next retry be delivered alongside it.
 type Claim struct{ n uint64 }
 
 // IsZero reports whether c is no claim.
@@ -67,17 +61,12 @@ type Store interface {
 	// lease has not ended. With Reserved it returns the new claim, which the
 	// caller passes to Release; otherwise the zero Claim.
 	Reserve(ctx context.Context, key []byte) (State, Claim, error)
-	// Commit marks key as seen for the store's TTL, whoever holds it.
-	//
-	// Commit takes no claim on purpose: the event was accepted, so the key
-	// becomes committed even when the caller's lease ended and another
-	// request claimed it since (a stale Commit). Committing is always safe
-	// against loss (the event did get through); refusing it would only let
-	// a later retry be delivered once more if the newer holder fails. The
-	// newer holder is not disturbed either: its delivery goes on, its Commit
-	// commits again and its Release finds the key committed and does
-	// nothing. It also lets keys be committed with no claim at all (events
-	// found in the forward sink's spool at start-up).
+	// Commit marks key as seen for the store's TTL, whoever holds it: it
+	// takes no claim, so a stale Commit (the caller's lease ended and
+	// another request claimed the key since) commits too and does not
+	// disturb the newer holder, and a key can be committed with no claim at
+	// all (events found in the forward sink's spool at start-up). Why this
+	// is safe: worker/README.md "De-duplication".
 	Commit(ctx context.Context, key []byte) error
 	// Release drops claim c on key if key is still held by c: a committed
 	// key, a key claimed again after c's lease ended, or a key with no claim
