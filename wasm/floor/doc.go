@@ -1,7 +1,7 @@
 // Package floor measures what plain Go costs when compiled to WebAssembly and
 // run by wazero, relative to the same Go run natively: a function call, a
 // byte loop, bytes.IndexByte and copy. These ratios are the floor under the
-// decoder's own wasm/native ratio (wasm/ABI.md): a decoder made of calls and
+// decoder's own wasm/native ratio (docs/BENCHMARKS.md): a decoder made of calls and
 // byte loops cannot run closer to native than they do, and one that leans on
 // IndexByte, which is SIMD natively and a byte loop in wasm, runs further.
 //
