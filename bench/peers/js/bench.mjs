@@ -64,8 +64,12 @@ if (args.includes("--check")) {
 const ms = Number((args.find((a) => a.startsWith("--time=")) ?? "--time=200").slice(7));
 let sink = 0;
 function measure(f, p) {
-  // Warm up (JIT tiers), then grow n until a run lasts ms; report the last.
-  for (let i = 0; i < 2000; i++) sink += f(p).length;
+  // Warm up for ms (JIT tiers, the guest's first GCs), then grow n until a
+  // run lasts ms; report that run.
+  const w0 = process.hrtime.bigint();
+  while (Number(process.hrtime.bigint() - w0) < ms * 1e6) {
+    for (let i = 0; i < 100; i++) sink += f(p).length;
+  }
   let n = 1000;
   for (;;) {
     const t0 = process.hrtime.bigint();
