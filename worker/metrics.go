@@ -110,6 +110,20 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 	return m
 }
 
+// countDecoded counts a decoded event by vendor and kind, and returns the
+// vendor it was counted under: an engine newer than this build may name a
+// vendor or a kind it has no series for, counted as auto or unknown.
+func (m *metrics) countDecoded(vendor decoder.Dialect, kind decoder.Kind) decoder.Dialect {
+	if int(vendor) >= len(m.decoded) {
+		vendor = decoder.Auto
+	}
+	if int(kind) >= len(m.decoded[vendor]) {
+		kind = decoder.KindUnknown
+	}
+	m.decoded[vendor][kind].Inc()
+	return vendor
+}
+
 func (m *metrics) reject(c decoder.Code) {
 	if ctr, ok := m.rejects[c]; ok {
 		ctr.Inc()
