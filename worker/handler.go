@@ -126,9 +126,10 @@ var vendors = func() []string {
 // the decoder's order ("auto", detection, is not one of them).
 func VendorNames() []string { return append([]string(nil), vendors...) }
 
-// isVendor reports whether s is a route's vendor segment: a vendor name or
-// "auto", spelled exactly (lower case).
-func isVendor(s string) bool {
+// isVendorSegment reports whether s is a route's vendor segment: a vendor
+// name or "auto" (which is no vendor: detection), spelled exactly (lower
+// case).
+func isVendorSegment(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -179,7 +180,7 @@ func (w *Worker) route(rest string) (d decoder.Dialect, secret string, ok bool) 
 		}
 		return decoder.Auto, "", false
 	}
-	if first == "" || isVendor(first) || !isVendor(second) || strings.Contains(second, "/") {
+	if first == "" || isVendorSegment(first) || !isVendorSegment(second) || strings.Contains(second, "/") {
 		return decoder.Auto, "", false
 	}
 	d, _ = decoder.ParseDialect(second)
@@ -572,9 +573,10 @@ func (w *Worker) refuse(rw http.ResponseWriter, r *http.Request, status int, e *
 	w.answerError(rw, r, status, e, e.AppendJSON(nil))
 }
 
-// refuseAndKeep answers with the error JSON and dead-letters body (with
-// that error), for `wxhook replay` once the cause is fixed: the vendor will
-// not send it again.
+// refuseAndKeep answers with the error JSON and dead-letters body with that
+// error, for `wxhook replay` once the cause is fixed: mostly the vendor will
+// not send it again (a 4xx), and after an engine failure (500) its retries
+// may run out.
 func (w *Worker) refuseAndKeep(rw http.ResponseWriter, r *http.Request, status int, e *decoder.Error, body []byte) {
 	js := e.AppendJSON(nil)
 	if !w.dl.add(time.Now(), redact(r.URL.Path), r.RemoteAddr, status, js, body) {
@@ -586,7 +588,7 @@ func (w *Worker) refuseAndKeep(rw http.ResponseWriter, r *http.Request, status i
 // answerError counts and logs a refusal and writes js, e's JSON, as the
 // answer.
 func (w *Worker) answerError(rw http.ResponseWriter, r *http.Request, status int, e *decoder.Error, js []byte) {
-	w.m.reject(e.Code)
+	w.m.countRejected(e.Code)
 	switch {
 	case status >= 500:
 		w.log.Error("callback failed", "status", status, "code", string(e.Code), "route", redact(r.URL.Path), "remote", r.RemoteAddr, "err", e.Error())
@@ -635,7 +637,7 @@ func publicSegment(s string) bool {
 	case "", "hook", "healthz", "readyz", "metrics":
 		return true
 	}
-	return isVendor(s)
+	return isVendorSegment(s)
 }
 
 func isHookPath(p string) bool { return p == "/hook" || strings.HasPrefix(p, "/hook/") }

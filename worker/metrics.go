@@ -16,7 +16,7 @@ const (
 	codeForbidden    decoder.Code = "forbidden"           // wrong secret (403)
 	codeNotAllowed   decoder.Code = "account_not_allowed" // --allow-account (403)
 	codeInFlight     decoder.Code = "in_flight"           // same key being delivered (409)
-	codeUnavailable  decoder.Code = "unavailable"         // sink failed (503)
+	codeUnavailable  decoder.Code = "unavailable"         // sink or dedup store failed (503)
 	codeMethod       decoder.Code = "method_not_allowed"  // not POST (405)
 	codeNotFound     decoder.Code = "not_found"           // unknown route (404)
 	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
@@ -124,7 +124,9 @@ func (m *metrics) countDecoded(vendor decoder.Dialect, kind decoder.Kind) decode
 	return vendor
 }
 
-func (m *metrics) reject(c decoder.Code) {
+// countRejected counts a refused request by its error code; a code with no
+// series (none should reach here) is counted as internal.
+func (m *metrics) countRejected(c decoder.Code) {
 	if ctr, ok := m.rejects[c]; ok {
 		ctr.Inc()
 		return
