@@ -11,8 +11,9 @@ import (
 )
 
 // deadLetter keeps the raw body of every callback the worker refused after
-// authentication (undecodable, wrong dialect, account not allowed), one JSON
-// line each in <data-dir>/deadletter.ndjson:
+// authentication with a whole body to keep (undecodable, wrong dialect,
+// engine failure, account not allowed, refused for good by the sink), one
+// JSON line each in <data-dir>/deadletter.ndjson:
 //
 //	{"time":"2026-01-02T15:04:05.123Z","route":"/hook/eyun","remote":"10.0.0.7:51234",
 //	 "status":400,"error":{"code":"not_json",…},"body_base64":"…"}

@@ -19,12 +19,12 @@ import (
 // Shared header values: assigning a shared slice avoids the allocation of
 // Header.Set. net/http only reads them.
 var (
-	ctJSON     = []string{"application/json"}
-	ctText     = []string{"text/plain; charset=utf-8"}
-	retryAfter = []string{"1"}
-	connClose  = []string{"close"}
-	yes        = []string{"1"}
-	okBody     = []byte("{}")
+	ctJSON       = []string{"application/json"}
+	ctText       = []string{"text/plain; charset=utf-8"}
+	retryAfter   = []string{"1"}
+	connClose    = []string{"close"}
+	duplicateYes = []string{"1"} // X-Wxhook-Duplicate
+	okBody       = []byte("{}")
 )
 
 // reqBuf is a request's pooled memory: the body and the canonical output.
@@ -51,9 +51,9 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case path == "/metrics" && !w.cfg.SeparateAdmin:
 		w.metricsH.ServeHTTP(rw, r)
 	case path == "/metrics":
-		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: "/metrics is served on the admin address (--admin-addr)"}, nil, false)
+		w.refuse(rw, r, http.StatusNotFound, requestError(codeNotFound, decoder.Auto, "/metrics is served on the admin address (--admin-addr)"))
 	default:
-		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: routesDetail}, nil, false)
+		w.refuse(rw, r, http.StatusNotFound, requestError(codeNotFound, decoder.Auto, routesDetail))
 	}
 }
 
@@ -126,9 +126,10 @@ var vendors = func() []string {
 // the decoder's order ("auto", detection, is not one of them).
 func VendorNames() []string { return append([]string(nil), vendors...) }
 
-// isVendor reports whether s is a route's vendor segment: a vendor name or
-// "auto", spelled exactly (lower case).
-func isVendor(s string) bool {
+// isVendorSegment reports whether s is a route's vendor segment: a vendor
+// name or "auto" (which is no vendor: detection), spelled exactly (lower
+// case).
+func isVendorSegment(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -179,7 +180,7 @@ func (w *Worker) route(rest string) (d decoder.Dialect, secret string, ok bool) 
 		}
 		return decoder.Auto, "", false
 	}
-	if first == "" || isVendor(first) || !isVendor(second) || strings.Contains(second, "/") {
+	if first == "" || isVendorSegment(first) || !isVendorSegment(second) || strings.Contains(second, "/") {
 		return decoder.Auto, "", false
 	}
 	d, _ = decoder.ParseDialect(second)
@@ -193,74 +194,45 @@ func (w *Worker) secretIs(given string) bool {
 	return subtle.ConstantTimeCompare(h[:], w.secret[:]) == 1
 }
 
-func (w *Worker) authorized(r *http.Request, pathSecret string) (bool, decoder.Code) {
+// authorized reports whether the request carries the callback secret, in
+// its path or else in the X-Wxhook-Secret header. When it does not, status
+// and code are the refusal: 401 when no secret was given, 403 when a wrong
+// one was (told apart so that a missing header is easy to spot).
+func (w *Worker) authorized(r *http.Request, pathSecret string) (ok bool, status int, code decoder.Code) {
 	if w.cfg.Insecure {
-		return true, ""
+		return true, 0, ""
 	}
 	given := pathSecret
 	if given == "" {
 		given = r.Header.Get("X-Wxhook-Secret")
 	}
 	if given == "" {
-		return false, codeUnauthorized
+		return false, http.StatusUnauthorized, codeUnauthorized
 	}
 	if !w.secretIs(given) {
-		return false, codeForbidden
+		return false, http.StatusForbidden, codeForbidden
 	}
-	return true, ""
+	return true, 0, ""
 }
 
+// hook serves one callback. It only sequences the steps, so that the order
+// in which a bad request meets the checks reads top to bottom: admit (route,
+// method, secret), readCallback (the body, within the size limit and the
+// in-flight budget), decode (decodeRefusal maps a failure to its answer), the
+// account filter, and deliverOnce (reserve → deliver → commit or release).
+// A step that refuses the request answers it itself and reports false.
 func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
-	dialect, secret, ok := w.route(rest)
+	dialect, ok := w.admit(rw, r, rest)
 	if !ok {
-		w.fail(rw, r, http.StatusNotFound, &decoder.Error{Code: codeNotFound, Offset: -1, Detail: "not a vendor (or the secret); " + routesDetail}, nil, false)
-		return
-	}
-	w.m.received[dialect].Inc()
-	if r.Method != http.MethodPost {
-		rw.Header()["Allow"] = []string{http.MethodPost}
-		w.fail(rw, r, http.StatusMethodNotAllowed, &decoder.Error{Code: codeMethod, Dialect: dialect, Offset: -1}, nil, false)
-		return
-	}
-	if ok, code := w.authorized(r, secret); !ok {
-		status := http.StatusForbidden
-		if code == codeUnauthorized {
-			status = http.StatusUnauthorized
-		}
-		w.fail(rw, r, status, &decoder.Error{Code: code, Dialect: dialect, Offset: -1}, nil, false)
 		return
 	}
 
-	rb, _ := w.bufs.Get().(*reqBuf)
-	if rb == nil {
-		rb = &reqBuf{body: make([]byte, 0, 8192), out: make([]byte, 0, 8192)}
-	}
-	defer func() {
-		if cap(rb.body) <= maxPooled && cap(rb.out) <= maxPooled {
-			w.bufs.Put(rb)
-		}
-	}()
-
+	rb := w.getReqBuf()
+	defer w.putReqBuf(rb)
 	var held int64 // of the in-flight body budget, given back when done
-	defer func() {
-		if held > 0 {
-			w.inflight.Add(-held)
-		}
-	}()
-	body, err := w.readBody(r, rb.body[:0], &held)
-	rb.body = body[:0]
-	if err != nil {
-		if errors.Is(err, errOverloaded) {
-			// The body is not (fully) read: close the connection rather
-			// than drain it, which would take the memory refused.
-			rw.Header()["Retry-After"] = retryAfter
-			rw.Header()["Connection"] = connClose
-			w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeOverloaded, Dialect: dialect, Offset: -1, Detail: "too many callback bytes in flight; retry"}, nil, false)
-		} else if errors.Is(err, errTooLarge) {
-			w.fail(rw, r, http.StatusRequestEntityTooLarge, &decoder.Error{Code: decoder.CodeTooLarge, Dialect: dialect, Offset: -1, Detail: "body exceeds the size limit"}, nil, false)
-		} else {
-			w.fail(rw, r, http.StatusBadRequest, &decoder.Error{Code: codeReadFailed, Dialect: dialect, Offset: -1, Detail: err.Error()}, nil, false)
-		}
+	defer w.giveBackBudget(&held)
+	body, ok := w.readCallback(rw, r, rb, dialect, &held)
+	if !ok {
 		return
 	}
 
@@ -277,113 +249,243 @@ func (w *Worker) hook(rw http.ResponseWriter, r *http.Request, rest string) {
 	ctx := context.Background()
 	out, meta, err := w.cfg.Engine.AppendDecode(ctx, rb.out[:0], body, dialect)
 	if err != nil {
-		var de *decoder.Error
-		if !errors.As(err, &de) {
-			de = &decoder.Error{Code: decoder.CodeInternal, Dialect: dialect, Offset: -1, Detail: err.Error()}
+		status, e, keepBody := decodeRefusal(err, dialect)
+		if keepBody {
+			w.refuseAndKeep(rw, r, status, e, body)
+		} else {
+			w.refuse(rw, r, status, e)
 		}
-		status := http.StatusBadRequest
-		switch de.Code {
-		case decoder.CodeTooLarge:
-			status = http.StatusRequestEntityTooLarge
-		case decoder.CodeInternal:
-			// The engine failed, not the body: let the vendor retry.
-			status = http.StatusInternalServerError
-		}
-		// A body too large for the decoder (MaxBody above decoder.MaxInput)
-		// is not kept: no replay of it could ever succeed.
-		w.fail(rw, r, status, de, body, status != http.StatusRequestEntityTooLarge)
 		return
 	}
 	out = append(out, '\n')
 	rb.out = out[:0]
-	vendor := meta.Vendor
-	if int(vendor) >= len(w.m.decoded) {
-		vendor = decoder.Auto
-	}
-	kind := meta.Kind
-	if int(kind) >= len(w.m.decoded[vendor]) {
-		kind = decoder.KindUnknown
-	}
-	w.m.decoded[vendor][kind].Inc()
+	vendor := w.m.countDecoded(meta.Vendor, meta.Kind)
 
-	if w.allow != nil {
-		if _, ok := w.allow[string(meta.Account)]; !ok {
-			w.fail(rw, r, http.StatusForbidden, &decoder.Error{Code: codeNotAllowed, Dialect: vendor, Field: "account", Offset: -1, Detail: string(meta.Account)}, body, true)
-			return
-		}
+	if !w.accountAllowed(meta.Account) {
+		e := requestError(codeNotAllowed, vendor, string(meta.Account))
+		e.Field = "account"
+		w.refuseAndKeep(rw, r, http.StatusForbidden, e, body)
+		return
 	}
 
-	key := meta.DedupKey
-	var claim dedup.Claim // non-zero once the key is reserved for this request
-	if len(key) > 0 {
-		st, c, err := w.cfg.Dedup.Reserve(ctx, key)
-		switch {
-		case err != nil:
-			// Fail closed: delivered now, the event's key could not be
-			// recorded and a resend after the outage would be delivered
-			// again. Refused, the vendor retries (README: "Redis down").
-			w.m.dedupErrs.Inc()
-			w.log.Warn("dedup store failed; refusing the callback so that the vendor retries", "err", err, "dedup_key", string(key))
-			rw.Header()["Retry-After"] = retryAfter
-			w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "dedup store unavailable"}, nil, false)
-			return
-		case st == dedup.Duplicate:
-			w.m.duplicates[vendor].Inc()
-			// Same answer as for a new event (the vendor must stop
-			// retrying); the header tells a person or `wxhook replay`
-			// that nothing was delivered this time.
-			rw.Header()["X-Wxhook-Duplicate"] = yes
-			writeOK(rw)
-			return
-		case st == dedup.InFlight:
-			rw.Header()["Retry-After"] = retryAfter
-			w.fail(rw, r, http.StatusConflict, &decoder.Error{Code: codeInFlight, Dialect: vendor, Offset: -1, Detail: "this event is being delivered; retry"}, nil, false)
-			return
-		default:
-			claim = c
-		}
-	}
+	w.deliverOnce(ctx, rw, r, vendor, sink.Record{Line: out, Meta: meta}, body)
+}
 
+// admit checks all that can be checked before the body is read (the route,
+// the method, the secret), so that a request that is no callback costs no
+// read and no in-flight budget. It returns the route's dialect, or answers
+// the request and reports false. Every routed request is counted in
+// wxhook_received_total, admitted or not.
+func (w *Worker) admit(rw http.ResponseWriter, r *http.Request, rest string) (decoder.Dialect, bool) {
+	dialect, secret, ok := w.route(rest)
+	if !ok {
+		w.refuse(rw, r, http.StatusNotFound, requestError(codeNotFound, decoder.Auto, "not a vendor (or the secret); "+routesDetail))
+		return decoder.Auto, false
+	}
+	w.m.received[dialect].Inc()
+	if r.Method != http.MethodPost {
+		rw.Header()["Allow"] = []string{http.MethodPost}
+		w.refuse(rw, r, http.StatusMethodNotAllowed, requestError(codeMethod, dialect, ""))
+		return dialect, false
+	}
+	if ok, status, code := w.authorized(r, secret); !ok {
+		w.refuse(rw, r, status, requestError(code, dialect, ""))
+		return dialect, false
+	}
+	return dialect, true
+}
+
+// getReqBuf takes a request's buffers from the pool, so that a request in
+// the steady state allocates none.
+func (w *Worker) getReqBuf() *reqBuf {
+	rb, _ := w.bufs.Get().(*reqBuf)
+	if rb == nil {
+		rb = &reqBuf{body: make([]byte, 0, 8192), out: make([]byte, 0, 8192)}
+	}
+	return rb
+}
+
+// putReqBuf gives rb back to the pool, unless a huge body grew it: pooled,
+// it would hold that memory for good.
+func (w *Worker) putReqBuf(rb *reqBuf) {
+	if cap(rb.body) <= maxPooled && cap(rb.out) <= maxPooled {
+		w.bufs.Put(rb)
+	}
+}
+
+// giveBackBudget returns the *held bytes of the in-flight body budget that
+// a request took (takeBudget) while reading its body.
+func (w *Worker) giveBackBudget(held *int64) {
+	if *held > 0 {
+		w.inflight.Add(-*held)
+	}
+}
+
+// readCallback reads the body into rb.body (readBody: the size limit and
+// the in-flight budget, *held). A body that cannot be read whole is refused
+// and not dead-lettered: there is no whole body to keep.
+func (w *Worker) readCallback(rw http.ResponseWriter, r *http.Request, rb *reqBuf, dialect decoder.Dialect, held *int64) ([]byte, bool) {
+	body, err := w.readBody(r, rb.body[:0], held)
+	rb.body = body[:0]
+	switch {
+	case err == nil:
+		return body, true
+	case errors.Is(err, errOverloaded):
+		// The body is not (fully) read: close the connection rather
+		// than drain it, which would take the memory refused.
+		rw.Header()["Retry-After"] = retryAfter
+		rw.Header()["Connection"] = connClose
+		w.refuse(rw, r, http.StatusServiceUnavailable, requestError(codeOverloaded, dialect, "too many callback bytes in flight; retry"))
+	case errors.Is(err, errTooLarge):
+		w.refuse(rw, r, http.StatusRequestEntityTooLarge, requestError(decoder.CodeTooLarge, dialect, "body exceeds the size limit"))
+	default:
+		w.refuse(rw, r, http.StatusBadRequest, requestError(codeReadFailed, dialect, err.Error()))
+	}
+	return nil, false
+}
+
+// decodeRefusal maps a decode error to the answer and whether the body is
+// dead-lettered. A body the decoder refuses gets 400 and is kept for a
+// replay once the cause is fixed. One too large for the decoder (MaxBody
+// above decoder.MaxInput) gets 413 and is not kept: no replay of it could
+// ever succeed. An engine failure, not the body's fault, gets 500 so that
+// the vendor retries, and the body is kept. An error that is no
+// *decoder.Error is an engine failure.
+func decodeRefusal(err error, dialect decoder.Dialect) (status int, e *decoder.Error, keepBody bool) {
+	if !errors.As(err, &e) {
+		e = requestError(decoder.CodeInternal, dialect, err.Error())
+	}
+	switch e.Code {
+	case decoder.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge, e, false
+	case decoder.CodeInternal:
+		return http.StatusInternalServerError, e, true
+	}
+	return http.StatusBadRequest, e, true
+}
+
+// accountAllowed reports whether the event's account passes
+// Config.AllowAccounts (every account does when it is empty).
+func (w *Worker) accountAllowed(account []byte) bool {
+	if w.allow == nil {
+		return true
+	}
+	_, ok := w.allow[string(account)] // no allocation: the compiler looks up the bytes
+	return ok
+}
+
+// deliverOnce delivers the event at most once per dedup key, and answers
+// the request: reserve the key (reserveKey), deliver, then commit the key,
+// or release it when the delivery failed so that the vendor's retry is
+// delivered. An event without a key is delivered every time it comes.
+func (w *Worker) deliverOnce(ctx context.Context, rw http.ResponseWriter, r *http.Request, vendor decoder.Dialect, rec sink.Record, body []byte) {
+	key := rec.Meta.DedupKey
+	claim, ok := w.reserveKey(ctx, rw, r, vendor, key)
+	if !ok {
+		return
+	}
+	if err := w.deliver(ctx, rec); err != nil {
+		w.releaseKey(key, claim)
+		w.refuseUndelivered(rw, r, vendor, key, err, body)
+		return
+	}
+	w.commitKey(key, claim)
+	writeOK(rw)
+}
+
+// reserveKey claims key for this request. The zero Claim and true mean the
+// event has no key. When the event must not be delivered now it answers the
+// request and reports false: a duplicate (200, it was delivered before),
+// in flight (409, another request is delivering it), or a store failure.
+func (w *Worker) reserveKey(ctx context.Context, rw http.ResponseWriter, r *http.Request, vendor decoder.Dialect, key []byte) (dedup.Claim, bool) {
+	if len(key) == 0 {
+		return dedup.Claim{}, true
+	}
+	st, claim, err := w.cfg.Dedup.Reserve(ctx, key)
+	switch {
+	case err != nil:
+		// Fail closed: delivered now, the event's key could not be
+		// recorded and a resend after the outage would be delivered
+		// again. Refused, the vendor retries (README: "Redis down").
+		w.m.dedupErrs.Inc()
+		w.log.Warn("dedup store failed; refusing the callback so that the vendor retries", "err", err, "dedup_key", string(key))
+		rw.Header()["Retry-After"] = retryAfter
+		w.refuse(rw, r, http.StatusServiceUnavailable, requestError(codeUnavailable, vendor, "dedup store unavailable"))
+		return dedup.Claim{}, false
+	case st == dedup.Duplicate:
+		w.m.duplicates[vendor].Inc()
+		// Same answer as for a new event (the vendor must stop
+		// retrying); the header tells a person or `wxhook replay`
+		// that nothing was delivered this time.
+		rw.Header()["X-Wxhook-Duplicate"] = duplicateYes
+		writeOK(rw)
+		return dedup.Claim{}, false
+	case st == dedup.InFlight:
+		rw.Header()["Retry-After"] = retryAfter
+		w.refuse(rw, r, http.StatusConflict, requestError(codeInFlight, vendor, "this event is being delivered; retry"))
+		return dedup.Claim{}, false
+	}
+	return claim, true
+}
+
+// deliver hands rec to the sink, timing it, and keeps the sink's last
+// failure for /readyz (sinkFailWindow) until a delivery succeeds.
+func (w *Worker) deliver(ctx context.Context, rec sink.Record) error {
 	start := time.Now()
-	err = w.cfg.Sink.Deliver(ctx, sink.Record{Line: out, Meta: meta})
+	err := w.cfg.Sink.Deliver(ctx, rec)
 	w.m.sinkSecs.Observe(time.Since(start).Seconds())
 	if err != nil {
 		w.sinkFail.Store(&sinkFailure{at: time.Now(), err: err})
-		if !claim.IsZero() {
-			// Free the key so the vendor's retry is delivered, even if
-			// the client has gone away meanwhile (so not the request's
-			// context; see Commit below).
-			if rerr := w.cfg.Dedup.Release(context.Background(), key, claim); rerr != nil {
-				w.m.dedupErrs.Inc()
-			}
-		}
-		if pe := (*sink.PermanentError)(nil); errors.As(err, &pe) {
-			// No retry can deliver it: tell the vendor so, and keep the
-			// body for a replay once the cause is fixed.
-			w.fail(rw, r, pe.Status, &decoder.Error{Code: pe.Code, Dialect: vendor, Offset: -1, Detail: pe.Error()}, body, true)
-			return
-		}
-		w.log.Error("sink failed", "err", err, "dedup_key", string(key))
-		rw.Header()["Retry-After"] = retryAfter
-		w.fail(rw, r, http.StatusServiceUnavailable, &decoder.Error{Code: codeUnavailable, Dialect: vendor, Offset: -1, Detail: "sink unavailable"}, nil, false)
-		return
+		return err
 	}
 	if w.sinkFail.Load() != nil {
 		w.sinkFail.Store(nil) // the sink works again (a load first: no shared write per event)
 	}
-	if !claim.IsZero() {
-		// Not the request's context: a client that hangs up now must not
-		// cancel the commit of an event already accepted. Background
-		// rather than context.WithoutCancel(ctx), which allocates on every
-		// new event; nothing below reads context values.
-		if err := w.cfg.Dedup.Commit(context.Background(), key); err != nil {
-			// Delivered anyway: a replay may be delivered twice, which
-			// downstream can drop by dedup key.
-			w.m.dedupErrs.Inc()
-			w.log.Warn("dedup commit failed", "err", err, "dedup_key", string(key))
-		}
+	return nil
+}
+
+// releaseKey frees a reserved key after a failed delivery so that the
+// vendor's retry is delivered, even if the client has gone away meanwhile
+// (so not the request's context; see commitKey).
+func (w *Worker) releaseKey(key []byte, claim dedup.Claim) {
+	if claim.IsZero() {
+		return
 	}
-	writeOK(rw)
+	if err := w.cfg.Dedup.Release(context.Background(), key, claim); err != nil {
+		w.m.dedupErrs.Inc()
+	}
+}
+
+// commitKey records a delivered event's key, so that a resend of it is a
+// duplicate.
+func (w *Worker) commitKey(key []byte, claim dedup.Claim) {
+	if claim.IsZero() {
+		return
+	}
+	// Not the request's context: a client that hangs up now must not
+	// cancel the commit of an event already accepted. Background rather
+	// than context.WithoutCancel(ctx), which allocates on every new
+	// event; nothing below reads context values.
+	if err := w.cfg.Dedup.Commit(context.Background(), key); err != nil {
+		// Delivered anyway: a replay may be delivered twice, which
+		// downstream can drop by dedup key.
+		w.m.dedupErrs.Inc()
+		w.log.Warn("dedup commit failed", "err", err, "dedup_key", string(key))
+	}
+}
+
+// refuseUndelivered answers a failed delivery. A sink.PermanentError means
+// no retry can deliver the event: its status tells the vendor so, and the
+// body is kept for a replay once the cause is fixed. Any other failure is
+// 503 with Retry-After, so that the vendor retries.
+func (w *Worker) refuseUndelivered(rw http.ResponseWriter, r *http.Request, vendor decoder.Dialect, key []byte, err error, body []byte) {
+	if pe := (*sink.PermanentError)(nil); errors.As(err, &pe) {
+		w.refuseAndKeep(rw, r, pe.Status, requestError(pe.Code, vendor, pe.Error()), body)
+		return
+	}
+	w.log.Error("sink failed", "err", err, "dedup_key", string(key))
+	rw.Header()["Retry-After"] = retryAfter
+	w.refuse(rw, r, http.StatusServiceUnavailable, requestError(codeUnavailable, vendor, "sink unavailable"))
 }
 
 func writeOK(rw http.ResponseWriter) {
@@ -400,8 +502,10 @@ var (
 // time, as it grows.
 const readStep = 64 << 10
 
-// take reserves n bytes of the in-flight body budget (Config.MaxInflightBytes).
-func (w *Worker) take(n int64, held *int64) bool {
+// takeBudget takes n bytes of the in-flight body budget
+// (Config.MaxInflightBytes) into *held, or reports false when they would
+// exceed it.
+func (w *Worker) takeBudget(n int64, held *int64) bool {
 	if w.inflight.Add(n) > w.cfg.MaxInflightBytes {
 		w.inflight.Add(-n)
 		return false
@@ -420,7 +524,7 @@ func (w *Worker) readBody(r *http.Request, buf []byte, held *int64) ([]byte, err
 	}
 	if r.ContentLength >= 0 {
 		n := int(r.ContentLength)
-		if !w.take(int64(n), held) {
+		if !w.takeBudget(int64(n), held) {
 			return buf, errOverloaded
 		}
 		if cap(buf) < n {
@@ -434,7 +538,7 @@ func (w *Worker) readBody(r *http.Request, buf []byte, held *int64) ([]byte, err
 	// as the body grows.
 	for {
 		if int64(len(buf)) >= *held {
-			if !w.take(min(readStep, max+1-*held), held) {
+			if !w.takeBudget(min(readStep, max+1-*held), held) {
 				return buf, errOverloaded
 			}
 		}
@@ -455,15 +559,36 @@ func (w *Worker) readBody(r *http.Request, buf []byte, held *int64) ([]byte, err
 	}
 }
 
-// fail answers with the error JSON and, when keep is set, dead-letters body.
-func (w *Worker) fail(rw http.ResponseWriter, r *http.Request, status int, e *decoder.Error, body []byte, keep bool) {
-	w.m.reject(e.Code)
+// requestError is the error the worker answers with when it refuses a
+// request on its own account (route, secret, budget, dedup store, sink)
+// rather than at a place in the body: it has no byte offset.
+func requestError(code decoder.Code, d decoder.Dialect, detail string) *decoder.Error {
+	return &decoder.Error{Code: code, Dialect: d, Offset: -1, Detail: detail}
+}
+
+// refuse answers with the error JSON and keeps nothing: the request was no
+// callback, its body was not read whole, or the vendor's retry brings the
+// body again.
+func (w *Worker) refuse(rw http.ResponseWriter, r *http.Request, status int, e *decoder.Error) {
+	w.answerError(rw, r, status, e, e.AppendJSON(nil))
+}
+
+// refuseAndKeep answers with the error JSON and dead-letters body with that
+// error, for `wxhook replay` once the cause is fixed: mostly the vendor will
+// not send it again (a 4xx), and after an engine failure (500) its retries
+// may run out.
+func (w *Worker) refuseAndKeep(rw http.ResponseWriter, r *http.Request, status int, e *decoder.Error, body []byte) {
 	js := e.AppendJSON(nil)
-	if keep {
-		if !w.dl.add(time.Now(), redact(r.URL.Path), r.RemoteAddr, status, js, body) {
-			w.m.dlDropped.Inc()
-		}
+	if !w.dl.add(time.Now(), redact(r.URL.Path), r.RemoteAddr, status, js, body) {
+		w.m.dlDropped.Inc()
 	}
+	w.answerError(rw, r, status, e, js)
+}
+
+// answerError counts and logs a refusal and writes js, e's JSON, as the
+// answer.
+func (w *Worker) answerError(rw http.ResponseWriter, r *http.Request, status int, e *decoder.Error, js []byte) {
+	w.m.countRejected(e.Code)
 	switch {
 	case status >= 500:
 		w.log.Error("callback failed", "status", status, "code", string(e.Code), "route", redact(r.URL.Path), "remote", r.RemoteAddr, "err", e.Error())
@@ -512,7 +637,7 @@ func publicSegment(s string) bool {
 	case "", "hook", "healthz", "readyz", "metrics":
 		return true
 	}
-	return isVendor(s)
+	return isVendorSegment(s)
 }
 
 func isHookPath(p string) bool { return p == "/hook" || strings.HasPrefix(p, "/hook/") }

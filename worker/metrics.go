@@ -16,7 +16,7 @@ const (
 	codeForbidden    decoder.Code = "forbidden"           // wrong secret (403)
 	codeNotAllowed   decoder.Code = "account_not_allowed" // --allow-account (403)
 	codeInFlight     decoder.Code = "in_flight"           // same key being delivered (409)
-	codeUnavailable  decoder.Code = "unavailable"         // sink failed (503)
+	codeUnavailable  decoder.Code = "unavailable"         // sink or dedup store failed (503)
 	codeMethod       decoder.Code = "method_not_allowed"  // not POST (405)
 	codeNotFound     decoder.Code = "not_found"           // unknown route (404)
 	codeReadFailed   decoder.Code = "read_failed"         // body read error/timeout (400)
@@ -110,7 +110,23 @@ func newMetrics(reg *prometheus.Registry, sinkName string, backlog func() float6
 	return m
 }
 
-func (m *metrics) reject(c decoder.Code) {
+// countDecoded counts a decoded event by vendor and kind, and returns the
+// vendor it was counted under: an engine newer than this build may name a
+// vendor or a kind it has no series for, counted as auto or unknown.
+func (m *metrics) countDecoded(vendor decoder.Dialect, kind decoder.Kind) decoder.Dialect {
+	if int(vendor) >= len(m.decoded) {
+		vendor = decoder.Auto
+	}
+	if int(kind) >= len(m.decoded[vendor]) {
+		kind = decoder.KindUnknown
+	}
+	m.decoded[vendor][kind].Inc()
+	return vendor
+}
+
+// countRejected counts a refused request by its error code; a code with no
+// series (none should reach here) is counted as internal.
+func (m *metrics) countRejected(c decoder.Code) {
 	if ctr, ok := m.rejects[c]; ok {
 		ctr.Inc()
 		return
