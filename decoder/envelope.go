@@ -228,7 +228,7 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 		// JSON, which the lexer does not fully check in values it skips
 		// (numbers such as 000). Only unknown events pay for the check.
 		if !json.Valid(src) {
-			e := &Error{Code: CodeNotJSON, Dialect: want, Offset: -1, Detail: "the body is not valid JSON"}
+			e := errNoOffset(CodeNotJSON, want, "", "the body is not valid JSON")
 			var se *json.SyntaxError
 			if errors.As(json.Unmarshal(src, new(struct{})), &se) {
 				e.Offset = int(se.Offset)
@@ -318,7 +318,7 @@ func (d *Decoder) redecodeData(as Dialect) {
 // A value of the wrong JSON type is bad_field; anything else is a syntax
 // error, not_json.
 func lexError(err error, dialect Dialect, field string, src []byte, base int) *Error {
-	e := &Error{Code: CodeNotJSON, Dialect: dialect, Field: ownString(field), Offset: -1, Detail: err.Error()}
+	e := errNoOffset(CodeNotJSON, dialect, ownString(field), err.Error())
 	le, ok := err.(*jlexer.LexerError)
 	if !ok {
 		return e

@@ -7,13 +7,13 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 	env := &d.env
 	d.dialect = Eyun
 	if !env.messageType.IsDefined() {
-		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "messageType", Offset: -1,
-			Detail: "an eyun callback has a messageType"}
+		return errNoOffset(CodeMissingField, Eyun, "messageType",
+			"an eyun callback has a messageType")
 	}
 	ping := isEyunPing(env.messageType)
 	if !env.hasData && !ping {
-		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "data", Offset: -1,
-			Detail: "an eyun callback has a data object"}
+		return errNoOffset(CodeMissingField, Eyun, "data",
+			"an eyun callback has a data object")
 	}
 	mt := d.num(env.messageType, "messageType")
 	ev.Eyun.MessageType = mt

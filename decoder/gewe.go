@@ -49,18 +49,18 @@ func (d *Decoder) geweEvent(ev *Event) error {
 		g.TestMsg = ev.Text
 		ev.DedupKey = d.hashKey("gewe", "testMsg", ev.Text, d.str(env.token, "token"))
 	case g.TypeName == "":
-		return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "TypeName", Offset: -1,
-			Detail: "a gewe callback has a TypeName"}
+		return errNoOffset(CodeMissingField, Gewe, "TypeName",
+			"a gewe callback has a TypeName")
 	case g.TypeName == "AddMsg":
 		if !env.hasGewe {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1,
-				Detail: "a gewe AddMsg callback has a Data object"}
+			return errNoOffset(CodeMissingField, Gewe, "Data",
+				"a gewe AddMsg callback has a Data object")
 		}
 		d.geweMessage(ev, x)
 	case g.TypeName == "ModContacts" || g.TypeName == "DelContacts":
 		if !env.hasGewe {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1,
-				Detail: "a gewe " + g.TypeName + " callback has a Data object"}
+			return errNoOffset(CodeMissingField, Gewe, "Data",
+				"a gewe "+g.TypeName+" callback has a Data object")
 		}
 		d.geweContact(ev, x, g.TypeName == "DelContacts")
 	case g.TypeName == "Offline":

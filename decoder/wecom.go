@@ -16,8 +16,8 @@ func (d *Decoder) wecom(ev *Event) error {
 	case env.hasWev:
 		d.wecomEvent(ev)
 	default:
-		return &Error{Code: CodeMissingField, Dialect: Wecom, Field: "message", Offset: -1,
-			Detail: "a wecom callback has a message or an event object"}
+		return errNoOffset(CodeMissingField, Wecom, "message",
+			"a wecom callback has a message or an event object")
 	}
 	if d.err != nil {
 		return d.err
