@@ -201,9 +201,9 @@ func (d *Decoder) endContent(ev *Event, content string) {
 	}
 }
 
-// endNative ends the decoding of WeChat-native content: unreadable XML makes
+// endWeChatContent ends the decoding of WeChat's XML content: unreadable XML makes
 // the event KindUnknown, keeping the content and the raw callback.
-func (d *Decoder) endNative(ev *Event, content string, err error) {
+func (d *Decoder) endWeChatContent(ev *Event, content string, err error) {
 	if err == nil {
 		d.endContent(ev, content)
 		return

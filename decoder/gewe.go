@@ -4,7 +4,7 @@ import "github.com/mailru/easyjson/jlexer"
 
 // The gewe dialect: GeWe (gewechat) callbacks, {TypeName, Appid, Wxid, Data}.
 // AddMsg carries WeChat's own message (Data.MsgType, XML in Data.Content), so
-// its content goes through the same nativeContent as the eyun dialect's.
+// its content goes through the same wechatContent as the eyun dialect's.
 
 // wxString is a string of WeChat's protocol as GeWe forwards it:
 // {"string": "…"}. A plain JSON value in its place is taken as it is, and an
@@ -87,7 +87,7 @@ func (d *Decoder) geweSpan() string {
 }
 
 // geweMessage decodes an AddMsg: WeChat's message, its content decoded by
-// the code shared with the eyun dialect (nativexml.go).
+// the code shared with the eyun dialect (wechatxml.go).
 func (d *Decoder) geweMessage(ev *Event, x *geweData) {
 	g := &ev.Gewe
 	g.MsgID = d.id(x.MsgID, "Data.MsgId")
@@ -132,8 +132,8 @@ func (d *Decoder) geweMessage(ev *Event, x *geweData) {
 	}
 
 	d.inContent, d.contentOff = true, d.offsetOf(x.Content.v)
-	err := d.nativeContent(ev, Gewe, msgType, content, "Data.Content.string", d.contentOff)
-	d.endNative(ev, content, err)
+	err := d.wechatContent(ev, Gewe, msgType, content, "Data.Content.string", d.contentOff)
+	d.endWeChatContent(ev, content, err)
 	if ev.Kind == KindFriendRequest && ev.Chat == ChatPrivate {
 		ev.Chat = ChatNone // an account event (from "fmessage"), as in every dialect
 	}
