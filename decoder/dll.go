@@ -182,7 +182,7 @@ func (d *Decoder) dllEvent(ev *Event) error {
 			Detail: "dll event 20014 (text with images: textContent, emotionList, imageList) is not modelled"}
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "event", Detail: d.join("dll event ", quoteType(code), " is not modelled")}
+		ev.Problem = Problem{Field: "event", Detail: d.join("dll event ", clipTypeName(code), " is not modelled")}
 	}
 
 	if ev.ID != "" {

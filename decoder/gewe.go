@@ -68,7 +68,7 @@ func (d *Decoder) geweEvent(ev *Event) error {
 		ev.DedupKey = d.hashKey("gewe", g.Appid, g.TypeName, ev.Account, d.geweSpan())
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "TypeName", Detail: d.join("gewe TypeName ", quoteType(g.TypeName), " is not modelled")}
+		ev.Problem = Problem{Field: "TypeName", Detail: d.join("gewe TypeName ", clipTypeName(g.TypeName), " is not modelled")}
 		ev.DedupKey = d.hashKey("gewe", g.Appid, g.TypeName, d.geweSpan())
 	}
 	if d.err != nil {

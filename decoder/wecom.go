@@ -69,7 +69,7 @@ func (d *Decoder) wecomMessage(ev *Event) {
 	default:
 		ev.Kind = KindUnknown
 		ev.Content = text
-		ev.Problem = Problem{Field: "message.type", Detail: d.join("wecom message type ", quoteType(typ), " is not modelled")}
+		ev.Problem = Problem{Field: "message.type", Detail: d.join("wecom message type ", clipTypeName(typ), " is not modelled")}
 		return
 	}
 
@@ -178,7 +178,7 @@ func (d *Decoder) wecomEvent(ev *Event) {
 		ev.Text = d.str(p.Data, "event.payload.data")
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "event.event_type", Detail: d.join("wecom event type ", quoteType(typ), " is not modelled")}
+		ev.Problem = Problem{Field: "event.event_type", Detail: d.join("wecom event type ", clipTypeName(typ), " is not modelled")}
 	}
 	// Events carry no id; the extension blob is unique per event, and the
 	// session token identifies the account for LOGOUT, which has nothing else.
