@@ -206,7 +206,7 @@ func (d *Decoder) readEnvelope(src []byte, want Dialect) error {
 			env.testMsg.UnmarshalEasyJSON(l)
 		case "Data":
 			v.hints(Gewe)
-			d.decodeGewe()
+			d.decodeGeweData()
 		case "data":
 			as := want
 			if as == Auto {
@@ -312,9 +312,9 @@ func (d *Decoder) decodeData(as Dialect) {
 	env.dataEnd = l.GetPos()
 }
 
-// decodeGewe decodes GeWe's "Data" value at the lexer's position, recording
+// decodeGeweData decodes GeWe's "Data" value at the lexer's position, recording
 // its span (hashed into the dedup key of events without a message id).
-func (d *Decoder) decodeGewe() {
+func (d *Decoder) decodeGeweData() {
 	l, env := &d.lex, &d.env
 	start := skipSpace(d.src, l.GetPos())
 	if start < len(d.src) && d.src[start] == ':' {
