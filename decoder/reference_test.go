@@ -1254,7 +1254,7 @@ func refDecode(src []byte, want Dialect) (*Event, error) {
 		return nil, &Error{Code: CodeUnknownDialect, Offset: -1}
 	case want == Auto:
 		want = got
-	case got != Auto && got != want && refStrong(top) != Auto:
+	case got != Auto && got != want && refProven(top) != Auto:
 		return nil, &Error{Code: CodeWrongDialect, Dialect: want, Offset: -1}
 	}
 	ev := &Event{Vendor: want}
@@ -1278,8 +1278,8 @@ func refDecode(src []byte, want Dialect) (*Event, error) {
 	return ev, nil
 }
 
-// refStrong is the dialect named by a key only one dialect uses.
-func refStrong(top map[string]json.RawMessage) Dialect {
+// refProven is the dialect named by a key only one dialect uses.
+func refProven(top map[string]json.RawMessage) Dialect {
 	if ev, ok := top["event"]; ok && len(ev) > 0 {
 		if ev[0] == '{' {
 			return Wecom
@@ -1303,9 +1303,9 @@ func refStrong(top map[string]json.RawMessage) Dialect {
 	return Auto
 }
 
-// refDetect is the strong dialect, or the one hinted by softer keys.
+// refDetect is the dialect a key proves, or the one hinted by other keys.
 func refDetect(top map[string]json.RawMessage) Dialect {
-	if d := refStrong(top); d != Auto {
+	if d := refProven(top); d != Auto {
 		return d
 	}
 	for key, d := range map[string]Dialect{"seq": Wecom, "token": Wecom, "account": Eyun, "description": DLL, "time": DLL, "Data": Gewe} {
