@@ -169,7 +169,7 @@ func ParseErrorJSON(b []byte) (*Error, error) {
 		return nil, err
 	}
 	if env.Error == nil {
-		return nil, &Error{Code: CodeNotJSON, Field: "error", Offset: -1, Detail: "no error object"}
+		return nil, errNoOffset(CodeNotJSON, Auto, "error", "no error object")
 	}
 	return env.Error, nil
 }

@@ -14,12 +14,12 @@ func (d *Decoder) dllEvent(ev *Event) error {
 	d.dialect = DLL
 	code := d.str(env.event, "event")
 	if code == "" && d.err == nil {
-		return &Error{Code: CodeMissingField, Dialect: DLL, Field: "event", Offset: -1,
-			Detail: "a dll callback has an event code"}
+		return errNoOffset(CodeMissingField, DLL, "event",
+			"a dll callback has an event code")
 	}
 	if !env.hasData {
-		return &Error{Code: CodeMissingField, Dialect: DLL, Field: "data", Offset: -1,
-			Detail: "a dll callback has a data object"}
+		return errNoOffset(CodeMissingField, DLL, "data",
+			"a dll callback has a data object")
 	}
 	x := &env.dll
 	dl := &ev.DLL
@@ -182,7 +182,7 @@ func (d *Decoder) dllEvent(ev *Event) error {
 			Detail: "dll event 20014 (text with images: textContent, emotionList, imageList) is not modelled"}
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "event", Detail: d.join("dll event ", quoteType(code), " is not modelled")}
+		ev.Problem = Problem{Field: "event", Detail: d.join("dll event ", clipTypeName(code), " is not modelled")}
 	}
 
 	if ev.ID != "" {

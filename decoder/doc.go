@@ -3,7 +3,7 @@
 //
 // Three vendor dialects are understood: "wecom" (a WeCom protocol vendor whose
 // non-text content is JSON inside a JSON string), "eyun" (Eyun's raw callbacks
-// carrying WeChat's native msgType and XML content) and "dll" (a personal-WeChat
+// carrying WeChat's own msgType and XML content) and "dll" (a personal-WeChat
 // DLL vendor with numeric event codes). The dialect of a callback is detected
 // from its top-level keys while it is being parsed, or chosen explicitly.
 //

@@ -24,7 +24,7 @@ type nativeEngine struct{ pool sync.Pool }
 
 func (n *nativeEngine) AppendDecode(ctx context.Context, dst, src []byte, dialect Dialect) ([]byte, Meta, error) {
 	if err := ctx.Err(); err != nil {
-		return dst, Meta{}, &Error{Code: CodeInternal, Dialect: dialect, Offset: -1, Detail: err.Error()}
+		return dst, Meta{}, errNoOffset(CodeInternal, dialect, "", err.Error())
 	}
 	d, _ := n.pool.Get().(*Decoder)
 	if d == nil {

@@ -9,16 +9,17 @@ import (
 	"github.com/mailru/easyjson/jlexer"
 )
 
-// envelope is the union of the three dialects' top-level objects, filled in
-// one pass over the input. Keys that only one dialect uses decide the dialect
-// as they are met ("strong" keys: message, event as an object → wecom; wcId,
-// messageType → eyun; event as a string → dll); keys a dialect merely tends to
-// have (seq, token, account, description, time) are a hint used when no strong
-// key is present; TypeName, Appid, Wxid and testMsg → gewe, whose keys are
-// capitalised and so never equal another dialect's. "data" is shared by eyun and dll: it is decoded in place
-// with the dialect known (or hinted) at that point, and decoded again from its
-// recorded span only in the rare case that a later strong key contradicts the
-// hint (eyun sorts its keys, so "account" always precedes "data").
+// envelope is the union of the dialects' top-level objects, filled in one
+// pass over the input. A key that only one dialect sends proves the dialect
+// as it is met (message, event as an object → wecom; wcId, messageType →
+// eyun; event as a string → dll; TypeName, Appid, Wxid, testMsg → gewe, whose
+// keys are capitalised and so never equal another dialect's); a key a dialect
+// merely tends to send (seq, token, account, description, time, Data) is a
+// hint, used when no key proves one. "data" is shared by eyun and dll: it is
+// decoded in place with the dialect proven (or hinted) at that point, and
+// decoded again from its recorded span only in the rare case that a later
+// key proves another dialect (eyun sorts its keys, so "account" always
+// precedes "data").
 type envelope struct {
 	// wecom
 	seq, token val
@@ -43,35 +44,43 @@ type envelope struct {
 	dataAs    Dialect
 	dataStart int
 	dataEnd   int
+	// what the keys say about the dialect
+	keys vote
 }
 
-// vote records what the keys say about the dialect.
+// vote records what the top-level keys say about the dialect: the dialect a
+// key proves (a key only that dialect sends) and the one a key hints at (a
+// key the dialect tends to send), and whether two keys proved different ones.
 type vote struct {
-	strong, hint Dialect
-	conflict     bool
-	conflictKey  string
+	proven, hinted Dialect
+	conflict       bool
+	conflictKey    string
 }
 
-func (v *vote) add(d Dialect, strong bool, key string) {
-	if strong {
-		if v.strong != Auto && v.strong != d && !v.conflict {
-			v.conflict, v.conflictKey = true, key
-		}
-		if v.strong == Auto {
-			v.strong = d
-		}
-		return
+// proves records a key that only dialect d sends. A key proving another
+// dialect than an earlier one is a conflict, reported with the first such key.
+func (v *vote) proves(d Dialect, key string) {
+	if v.proven != Auto && v.proven != d && !v.conflict {
+		v.conflict, v.conflictKey = true, key
 	}
-	if v.hint == Auto {
-		v.hint = d
+	if v.proven == Auto {
+		v.proven = d
+	}
+}
+
+// hints records a key dialect d tends to send; the first hint counts, and
+// only when no key proves a dialect.
+func (v *vote) hints(d Dialect) {
+	if v.hinted == Auto {
+		v.hinted = d
 	}
 }
 
 func (v *vote) best() Dialect {
-	if v.strong != Auto {
-		return v.strong
+	if v.proven != Auto {
+		return v.proven
 	}
-	return v.hint
+	return v.hinted
 }
 
 // MaxInput bounds one callback body, in every engine. Vendors' largest
@@ -85,8 +94,42 @@ func TooLarge(dialect Dialect) *Error {
 	return &Error{Code: CodeTooLarge, Dialect: dialect, Offset: MaxInput, Detail: "callback body exceeds 16 MiB"}
 }
 
-// decode parses src into ev. It is the single entry of every dialect.
+// decode parses src into ev. It is the single entry of every dialect: it
+// reads the top-level object, settles the dialect, lets that dialect build
+// the event and, for an event no dialect understood, keeps the raw body.
 func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
+	if err := d.readEnvelope(src, want); err != nil {
+		return err
+	}
+	dialect, err := d.resolveDialect(want)
+	if err != nil {
+		return err
+	}
+	ev.Vendor = dialect
+	switch dialect {
+	case Wecom:
+		err = d.wecom(ev)
+	case Eyun:
+		err = d.eyunEvent(ev)
+	case DLL:
+		err = d.dllEvent(ev)
+	case Gewe:
+		err = d.geweEvent(ev)
+	}
+	if err != nil {
+		return err
+	}
+	if ev.Kind == KindUnknown {
+		return d.keepRaw(ev, dialect)
+	}
+	return nil
+}
+
+// readEnvelope reads the top-level object of src into d.env in one pass,
+// voting on the dialect from its keys (d.env.keys) as they come. want is the
+// caller's dialect: it names errors and, when not Auto, decides how "data"
+// is read.
+func (d *Decoder) readEnvelope(src []byte, want Dialect) error {
 	if len(src) > MaxInput {
 		return TooLarge(want)
 	}
@@ -100,7 +143,7 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 	d.src = src
 	env := &d.env
 	*env = envelope{}
-	var v vote
+	v := &env.keys
 	field := ""
 
 	l := &d.lex
@@ -112,13 +155,13 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 		field = key
 		switch key {
 		case "seq":
-			v.add(Wecom, false, key)
+			v.hints(Wecom)
 			env.seq.UnmarshalEasyJSON(l)
 		case "token":
-			v.add(Wecom, false, key)
+			v.hints(Wecom)
 			env.token.UnmarshalEasyJSON(l)
 		case "message":
-			v.add(Wecom, true, key)
+			v.proves(Wecom, key)
 			if l.IsNull() {
 				l.Skip()
 				break
@@ -127,43 +170,43 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 			env.hasMsg = true
 		case "event":
 			if l.IsDelim('{') {
-				v.add(Wecom, true, key)
+				v.proves(Wecom, key)
 				env.wev.UnmarshalEasyJSON(l)
 				env.hasWev = true
 			} else {
-				v.add(DLL, true, key)
+				v.proves(DLL, key)
 				env.event.UnmarshalEasyJSON(l)
 			}
 		case "wcId":
-			v.add(Eyun, true, key)
+			v.proves(Eyun, key)
 			env.wcID.UnmarshalEasyJSON(l)
 		case "messageType":
-			v.add(Eyun, true, key)
+			v.proves(Eyun, key)
 			env.messageType.UnmarshalEasyJSON(l)
 		case "account":
-			v.add(Eyun, false, key)
+			v.hints(Eyun)
 			env.account.UnmarshalEasyJSON(l)
 		case "description":
-			v.add(DLL, false, key)
+			v.hints(DLL)
 			env.description.UnmarshalEasyJSON(l)
 		case "time":
-			v.add(DLL, false, key)
+			v.hints(DLL)
 			env.time.UnmarshalEasyJSON(l)
 		case "TypeName":
-			v.add(Gewe, true, key)
+			v.proves(Gewe, key)
 			env.typeName.UnmarshalEasyJSON(l)
 		case "Appid":
-			v.add(Gewe, true, key)
+			v.proves(Gewe, key)
 			env.appid.UnmarshalEasyJSON(l)
 		case "Wxid":
-			v.add(Gewe, true, key)
+			v.proves(Gewe, key)
 			env.wxid.UnmarshalEasyJSON(l)
 		case "testMsg":
-			v.add(Gewe, true, key)
+			v.proves(Gewe, key)
 			env.testMsg.UnmarshalEasyJSON(l)
 		case "Data":
-			v.add(Gewe, false, key)
-			d.decodeGewe()
+			v.hints(Gewe)
+			d.decodeGeweData()
 		case "data":
 			as := want
 			if as == Auto {
@@ -184,62 +227,59 @@ func (d *Decoder) decode(src []byte, want Dialect, ev *Event) error {
 	if err := l.Error(); err != nil {
 		return lexError(err, want, field, src, 0)
 	}
+	return nil
+}
 
-	got := v.best()
+// resolveDialect settles the callback's dialect from want and the keys'
+// vote, and decodes "data" again if it was read as another dialect.
+func (d *Decoder) resolveDialect(want Dialect) (Dialect, error) {
+	env := &d.env
+	v := &env.keys
 	if v.conflict {
-		return &Error{Code: CodeUnknownDialect, Dialect: want, Field: ownString(v.conflictKey), Offset: -1,
-			Detail: "the body has top-level keys of two dialects"}
+		return Auto, errNoOffset(CodeUnknownDialect, want, ownString(v.conflictKey),
+			"the body has top-level keys of two dialects")
 	}
+	got := v.best()
 	switch {
 	case want == Auto && got == Auto:
-		return &Error{Code: CodeUnknownDialect, Offset: -1,
-			Detail: "no top-level key of wecom (message, event), eyun (wcId, messageType), dll (event, time) or gewe (TypeName, Appid)"}
+		return Auto, errNoOffset(CodeUnknownDialect, Auto, "",
+			"no top-level key of wecom (message, event), eyun (wcId, messageType), dll (event, time) or gewe (TypeName, Appid)")
 	case want == Auto:
 		want = got
-	case v.strong != Auto && v.strong != want:
-		return &Error{Code: CodeWrongDialect, Dialect: want, Offset: -1,
-			Detail: "the body is a " + v.strong.String() + " callback"}
+	case v.proven != Auto && v.proven != want:
+		return Auto, errNoOffset(CodeWrongDialect, want, "",
+			"the body is a "+v.proven.String()+" callback")
 	}
 	if env.hasData && env.dataAs != want {
 		// The data object was decoded under a hint that later keys overruled.
 		d.redecodeData(want)
 		if err := d.lex.Error(); err != nil {
-			return lexError(err, want, "data", src, env.dataStart)
+			return Auto, lexError(err, want, "data", d.src, env.dataStart)
 		}
 	}
+	return want, nil
+}
 
-	ev.Vendor = want
-	var err error
-	switch want {
-	case Wecom:
-		err = d.wecom(ev)
-	case Eyun:
-		err = d.eyunEvent(ev)
-	case DLL:
-		err = d.dllEvent(ev)
-	case Gewe:
-		err = d.geweEvent(ev)
-	}
-	if err != nil {
-		return err
-	}
-	if ev.Kind == KindUnknown {
-		// The raw body is embedded in the canonical JSON, so it must be valid
-		// JSON, which the lexer does not fully check in values it skips
-		// (numbers such as 000). Only unknown events pay for the check.
-		if !json.Valid(src) {
-			e := &Error{Code: CodeNotJSON, Dialect: want, Offset: -1, Detail: "the body is not valid JSON"}
-			var se *json.SyntaxError
-			if errors.As(json.Unmarshal(src, new(struct{})), &se) {
-				e.Offset = int(se.Offset)
-				e.Detail = ownString(se.Error())
-			}
-			return e
+// keepRaw puts the callback body, compacted, into ev.Raw for an event no
+// dialect understood.
+//
+// The raw body is embedded in the canonical JSON, so it must be valid JSON,
+// which the lexer does not fully check in values it skips (numbers such as
+// 000). Only unknown events pay for the check.
+func (d *Decoder) keepRaw(ev *Event, dialect Dialect) error {
+	src := d.src
+	if !json.Valid(src) {
+		e := errNoOffset(CodeNotJSON, dialect, "", "the body is not valid JSON")
+		var se *json.SyntaxError
+		if errors.As(json.Unmarshal(src, new(struct{})), &se) {
+			e.Offset = int(se.Offset)
+			e.Detail = ownString(se.Error())
 		}
-		start := len(d.arena)
-		d.arena = appendCompact(d.arena, src[i:trimRight(src)])
-		ev.Raw = d.arena[start:len(d.arena):len(d.arena)]
+		return e
 	}
+	start := len(d.arena)
+	d.arena = appendCompact(d.arena, src[skipSpace(src, 0):trimRight(src)])
+	ev.Raw = d.arena[start:len(d.arena):len(d.arena)]
 	return nil
 }
 
@@ -272,9 +312,9 @@ func (d *Decoder) decodeData(as Dialect) {
 	env.dataEnd = l.GetPos()
 }
 
-// decodeGewe decodes GeWe's "Data" value at the lexer's position, recording
+// decodeGeweData decodes GeWe's "Data" value at the lexer's position, recording
 // its span (hashed into the dedup key of events without a message id).
-func (d *Decoder) decodeGewe() {
+func (d *Decoder) decodeGeweData() {
 	l, env := &d.lex, &d.env
 	start := skipSpace(d.src, l.GetPos())
 	if start < len(d.src) && d.src[start] == ':' {
@@ -318,7 +358,7 @@ func (d *Decoder) redecodeData(as Dialect) {
 // A value of the wrong JSON type is bad_field; anything else is a syntax
 // error, not_json.
 func lexError(err error, dialect Dialect, field string, src []byte, base int) *Error {
-	e := &Error{Code: CodeNotJSON, Dialect: dialect, Field: ownString(field), Offset: -1, Detail: err.Error()}
+	e := errNoOffset(CodeNotJSON, dialect, ownString(field), err.Error())
 	le, ok := err.(*jlexer.LexerError)
 	if !ok {
 		return e

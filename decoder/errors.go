@@ -81,3 +81,9 @@ func (e *Error) Is(target error) bool {
 type errorEnvelope struct {
 	Error *Error `json:"error"`
 }
+
+// errNoOffset is the *Error for a problem that no single byte of the input
+// shows (a missing field, a dialect decided by several keys): its Offset is -1.
+func errNoOffset(code Code, dialect Dialect, field, detail string) *Error {
+	return &Error{Code: code, Dialect: dialect, Field: field, Offset: -1, Detail: detail}
+}

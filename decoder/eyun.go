@@ -2,18 +2,18 @@ package decoder
 
 // eyunEvent builds the Event of an eyun raw callback. messageType (the
 // vendor's class, 0–17) gives the kind for plain messages; for the classes
-// that need it (13, 14) WeChat's native msgType and the XML content decide.
+// that need it (13, 14) WeChat's own msgType and the XML content decide.
 func (d *Decoder) eyunEvent(ev *Event) error {
 	env := &d.env
 	d.dialect = Eyun
 	if !env.messageType.IsDefined() {
-		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "messageType", Offset: -1,
-			Detail: "an eyun callback has a messageType"}
+		return errNoOffset(CodeMissingField, Eyun, "messageType",
+			"an eyun callback has a messageType")
 	}
 	ping := isEyunPing(env.messageType)
 	if !env.hasData && !ping {
-		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "data", Offset: -1,
-			Detail: "an eyun callback has a data object"}
+		return errNoOffset(CodeMissingField, Eyun, "data",
+			"an eyun callback has a data object")
 	}
 	mt := d.num(env.messageType, "messageType")
 	ev.Eyun.MessageType = mt
@@ -40,9 +40,9 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 
 	// An optimized callback (6xxxx, 8xxxx) is decoded as the raw class it
 	// stands for: one code path, one canonical event for both versions.
-	raw, native := mt, msgType
+	raw, wxType := mt, msgType
 	if r, n, ok := eyunOptimized(mt); ok {
-		raw, native = r, orType(msgType, n)
+		raw, wxType = r, orType(msgType, n)
 	}
 	if ping {
 		raw = eyunPingClass
@@ -84,7 +84,7 @@ func (d *Decoder) eyunEvent(ev *Event) error {
 	}
 
 	if d.err == nil {
-		d.eyunKind(ev, raw, native, content, x)
+		d.eyunKind(ev, raw, wxType, content, x)
 	}
 	// The inline thumbnail is often tens of kilobytes: read it only when the
 	// kind has a media object to put it in.
@@ -164,8 +164,8 @@ func (d *Decoder) eyunKind(ev *Event, mt, msgType int64, content string, x *eyun
 	}
 	ev.Kind = implied
 	d.inContent, d.contentOff = true, d.offsetOf(x.Content)
-	err := d.nativeContent(ev, Eyun, defType, content, "data.content", d.contentOff)
-	d.endNative(ev, content, err)
+	err := d.wechatContent(ev, Eyun, defType, content, "data.content", d.contentOff)
+	d.endWeChatContent(ev, content, err)
 }
 
 // eyunContact reads the contact fields of messageType 15 and 17.

@@ -4,7 +4,7 @@ import "github.com/mailru/easyjson/jlexer"
 
 // The gewe dialect: GeWe (gewechat) callbacks, {TypeName, Appid, Wxid, Data}.
 // AddMsg carries WeChat's own message (Data.MsgType, XML in Data.Content), so
-// its content goes through the same nativeContent as the eyun dialect's.
+// its content goes through the same wechatContent as the eyun dialect's.
 
 // wxString is a string of WeChat's protocol as GeWe forwards it:
 // {"string": "…"}. A plain JSON value in its place is taken as it is, and an
@@ -49,18 +49,18 @@ func (d *Decoder) geweEvent(ev *Event) error {
 		g.TestMsg = ev.Text
 		ev.DedupKey = d.hashKey("gewe", "testMsg", ev.Text, d.str(env.token, "token"))
 	case g.TypeName == "":
-		return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "TypeName", Offset: -1,
-			Detail: "a gewe callback has a TypeName"}
+		return errNoOffset(CodeMissingField, Gewe, "TypeName",
+			"a gewe callback has a TypeName")
 	case g.TypeName == "AddMsg":
 		if !env.hasGewe {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1,
-				Detail: "a gewe AddMsg callback has a Data object"}
+			return errNoOffset(CodeMissingField, Gewe, "Data",
+				"a gewe AddMsg callback has a Data object")
 		}
 		d.geweMessage(ev, x)
 	case g.TypeName == "ModContacts" || g.TypeName == "DelContacts":
 		if !env.hasGewe {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1,
-				Detail: "a gewe " + g.TypeName + " callback has a Data object"}
+			return errNoOffset(CodeMissingField, Gewe, "Data",
+				"a gewe "+g.TypeName+" callback has a Data object")
 		}
 		d.geweContact(ev, x, g.TypeName == "DelContacts")
 	case g.TypeName == "Offline":
@@ -68,7 +68,7 @@ func (d *Decoder) geweEvent(ev *Event) error {
 		ev.DedupKey = d.hashKey("gewe", g.Appid, g.TypeName, ev.Account, d.geweSpan())
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "TypeName", Detail: d.join("gewe TypeName ", quoteType(g.TypeName), " is not modelled")}
+		ev.Problem = Problem{Field: "TypeName", Detail: d.join("gewe TypeName ", clipTypeName(g.TypeName), " is not modelled")}
 		ev.DedupKey = d.hashKey("gewe", g.Appid, g.TypeName, d.geweSpan())
 	}
 	if d.err != nil {
@@ -87,7 +87,7 @@ func (d *Decoder) geweSpan() string {
 }
 
 // geweMessage decodes an AddMsg: WeChat's message, its content decoded by
-// the code shared with the eyun dialect (nativexml.go).
+// the code shared with the eyun dialect (wechatxml.go).
 func (d *Decoder) geweMessage(ev *Event, x *geweData) {
 	g := &ev.Gewe
 	g.MsgID = d.id(x.MsgID, "Data.MsgId")
@@ -132,8 +132,8 @@ func (d *Decoder) geweMessage(ev *Event, x *geweData) {
 	}
 
 	d.inContent, d.contentOff = true, d.offsetOf(x.Content.v)
-	err := d.nativeContent(ev, Gewe, msgType, content, "Data.Content.string", d.contentOff)
-	d.endNative(ev, content, err)
+	err := d.wechatContent(ev, Gewe, msgType, content, "Data.Content.string", d.contentOff)
+	d.endWeChatContent(ev, content, err)
 	if ev.Kind == KindFriendRequest && ev.Chat == ChatPrivate {
 		ev.Chat = ChatNone // an account event (from "fmessage"), as in every dialect
 	}

@@ -504,10 +504,10 @@ func refEyunKind(ev *Event, mt, defMsgType int64, content string, x *refEyunData
 		ev.Problem = Problem{Field: "messageType", Detail: "eyun messageType " + strconv.FormatInt(mt, 10) + " is not modelled"}
 		return
 	}
-	refNative(ev, msgType, content)
+	refWeChat(ev, msgType, content)
 }
 
-// ---- WeChat-native XML content (eyun data.content, dll 20008/20009) ----
+// ---- WeChat XML content (eyun data.content, dll 20008/20009) ----
 
 type refMsgXML struct {
 	// A name card is the attributes of <msg> itself.
@@ -667,8 +667,8 @@ type refSysMsgXML struct {
 	Template string `xml:"sysmsgtemplate>content_template>template"`
 }
 
-// refNative decodes WeChat's native content for msgType into ev.
-func refNative(ev *Event, msgType int64, content string) {
+// refWeChat decodes WeChat's XML content for msgType into ev.
+func refWeChat(ev *Event, msgType int64, content string) {
 	body := strings.TrimSpace(content)
 	fail := func(err error) {
 		ev.Kind, ev.Content = KindUnknown, content
@@ -1187,7 +1187,7 @@ func refGewe(src []byte, ev *Event) error {
 		if x.MsgType == 1 {
 			ev.Kind, ev.Text = KindText, content
 		} else {
-			refNative(ev, x.MsgType, content)
+			refWeChat(ev, x.MsgType, content)
 		}
 		if ev.Kind == KindFriendRequest && ev.Chat == ChatPrivate {
 			ev.Chat = ChatNone
@@ -1254,7 +1254,7 @@ func refDecode(src []byte, want Dialect) (*Event, error) {
 		return nil, &Error{Code: CodeUnknownDialect, Offset: -1}
 	case want == Auto:
 		want = got
-	case got != Auto && got != want && refStrong(top) != Auto:
+	case got != Auto && got != want && refProven(top) != Auto:
 		return nil, &Error{Code: CodeWrongDialect, Dialect: want, Offset: -1}
 	}
 	ev := &Event{Vendor: want}
@@ -1278,8 +1278,8 @@ func refDecode(src []byte, want Dialect) (*Event, error) {
 	return ev, nil
 }
 
-// refStrong is the dialect named by a key only one dialect uses.
-func refStrong(top map[string]json.RawMessage) Dialect {
+// refProven is the dialect named by a key only one dialect uses.
+func refProven(top map[string]json.RawMessage) Dialect {
 	if ev, ok := top["event"]; ok && len(ev) > 0 {
 		if ev[0] == '{' {
 			return Wecom
@@ -1303,9 +1303,9 @@ func refStrong(top map[string]json.RawMessage) Dialect {
 	return Auto
 }
 
-// refDetect is the strong dialect, or the one hinted by softer keys.
+// refDetect is the dialect a key proves, or the one hinted by other keys.
 func refDetect(top map[string]json.RawMessage) Dialect {
-	if d := refStrong(top); d != Auto {
+	if d := refProven(top); d != Auto {
 		return d
 	}
 	for key, d := range map[string]Dialect{"seq": Wecom, "token": Wecom, "account": Eyun, "description": DLL, "time": DLL, "Data": Gewe} {
@@ -1511,7 +1511,7 @@ func refCoreOf(ev *Event) refCore {
 // TestReferenceAgrees cross-checks two independent implementations: for every
 // valid fixture, the envelope-level fields of the Decoder's event (as given
 // and as auto-detected) equal the reference decoder's. Kinds decided by
-// WeChat-native XML are compared too, since both read the same documents.
+// WeChat XML are compared too, since both read the same documents.
 func TestReferenceAgrees(t *testing.T) {
 	for _, f := range loadFixtures(t) {
 		t.Run(f.dialect.String()+"/"+f.name, func(t *testing.T) {

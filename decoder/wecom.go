@@ -16,8 +16,8 @@ func (d *Decoder) wecom(ev *Event) error {
 	case env.hasWev:
 		d.wecomEvent(ev)
 	default:
-		return &Error{Code: CodeMissingField, Dialect: Wecom, Field: "message", Offset: -1,
-			Detail: "a wecom callback has a message or an event object"}
+		return errNoOffset(CodeMissingField, Wecom, "message",
+			"a wecom callback has a message or an event object")
 	}
 	if d.err != nil {
 		return d.err
@@ -69,7 +69,7 @@ func (d *Decoder) wecomMessage(ev *Event) {
 	default:
 		ev.Kind = KindUnknown
 		ev.Content = text
-		ev.Problem = Problem{Field: "message.type", Detail: d.join("wecom message type ", quoteType(typ), " is not modelled")}
+		ev.Problem = Problem{Field: "message.type", Detail: d.join("wecom message type ", clipTypeName(typ), " is not modelled")}
 		return
 	}
 
@@ -178,7 +178,7 @@ func (d *Decoder) wecomEvent(ev *Event) {
 		ev.Text = d.str(p.Data, "event.payload.data")
 	default:
 		ev.Kind = KindUnknown
-		ev.Problem = Problem{Field: "event.event_type", Detail: d.join("wecom event type ", quoteType(typ), " is not modelled")}
+		ev.Problem = Problem{Field: "event.event_type", Detail: d.join("wecom event type ", clipTypeName(typ), " is not modelled")}
 	}
 	// Events carry no id; the extension blob is unique per event, and the
 	// session token identifies the account for LOGOUT, which has nothing else.

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Realistic WeChat-native contents, one per shape nativeContent models. The
+// Realistic WeChat contents, one per shape wechatContent models. The
 // shapes (element and attribute names, CDATA, escaped XML, stray "-->") are
 // those real clients send; ids and keys are made up.
 const (
@@ -295,7 +295,7 @@ const (
 	nxSysOther = `<sysmsg type="ClientCheckConsistency"><ClientCheckConsistency><clientcheck><clientversion>671103232</clientversion><reportid>10</reportid></clientcheck></ClientCheckConsistency></sysmsg>`
 )
 
-// nxCase is one call of nativeContent and the Event it must give.
+// nxCase is one call of wechatContent and the Event it must give.
 type nxCase struct {
 	name    string
 	dialect Dialect
@@ -555,7 +555,7 @@ func nxCases() []nxCase {
 	}
 }
 
-// nxRun calls nativeContent the way the dialects do.
+// nxRun calls wechatContent the way the dialects do.
 func nxRun(d *Decoder, ev *Event, c nxCase) error {
 	ev.Reset()
 	ev.Kind = c.implied
@@ -566,7 +566,7 @@ func nxRun(d *Decoder, ev *Event, c nxCase) error {
 	if dialect == Auto {
 		dialect = Eyun
 	}
-	return d.nativeContent(ev, dialect, c.msgType, c.content, "data.content", 100)
+	return d.wechatContent(ev, dialect, c.msgType, c.content, "data.content", 100)
 }
 
 // nxEq compares with reflect.DeepEqual, treating empty slices as nil: a
@@ -586,7 +586,7 @@ func nxNorm(v any) any {
 	return v
 }
 
-func TestNativeContent(t *testing.T) {
+func TestWeChatContent(t *testing.T) {
 	var d Decoder
 	var ev Event
 	for _, c := range nxCases() {
@@ -603,7 +603,7 @@ func TestNativeContent(t *testing.T) {
 	}
 }
 
-func TestNativeContentUnreadable(t *testing.T) {
+func TestWeChatContentUnreadable(t *testing.T) {
 	var d Decoder
 	for _, c := range []struct {
 		content string
@@ -614,7 +614,7 @@ func TestNativeContentUnreadable(t *testing.T) {
 		{"wxid_a:\n<msg>", 13},
 	} {
 		var ev Event
-		err := d.nativeContent(&ev, Eyun, 3, c.content, "data.content", 1000)
+		err := d.wechatContent(&ev, Eyun, 3, c.content, "data.content", 1000)
 		var e *Error
 		if !errors.As(err, &e) {
 			t.Fatalf("%q: err = %v", c.content, err)
@@ -649,9 +649,9 @@ func TestMsgSourceMentions(t *testing.T) {
 	nxEq(t, ev.Mentions, []string{"wxid_a", "wxid_c"})
 }
 
-// After warm-up, decoding native content allocates nothing (the fallback
+// After warm-up, decoding WeChat content allocates nothing (the fallback
 // reader excepted: it is for documents real clients do not send).
-func TestNativeContentZeroAlloc(t *testing.T) {
+func TestWeChatContentZeroAlloc(t *testing.T) {
 	var d Decoder
 	var ev Event
 	for _, c := range nxCases() {
@@ -673,7 +673,7 @@ func TestNativeContentZeroAlloc(t *testing.T) {
 
 // Strings of one decode stay intact while the Decoder keeps them: a quote's
 // text lives in the inner Doc, the mentions in the msgsource Doc.
-func TestNativeContentDocsIndependent(t *testing.T) {
+func TestWeChatContentDocsIndependent(t *testing.T) {
 	var d Decoder
 	var ev Event
 	c := nxCases()
@@ -704,7 +704,7 @@ var nxVariant = map[string]bool{
 	"fallback reader: DOCTYPE":                           true,
 }
 
-func BenchmarkNativeContent(b *testing.B) {
+func BenchmarkWeChatContent(b *testing.B) {
 	for _, c := range nxCases() {
 		if nxVariant[c.name] {
 			continue // one benchmark per shape
@@ -723,9 +723,9 @@ func BenchmarkNativeContent(b *testing.B) {
 	}
 }
 
-// FuzzNativeContent: any content under any msgType decodes without panic to
+// FuzzWeChatContent: any content under any msgType decodes without panic to
 // an Event whose canonical JSON is valid, or to a bad_content *Error.
-func FuzzNativeContent(f *testing.F) {
+func FuzzWeChatContent(f *testing.F) {
 	for _, c := range nxCases() {
 		f.Add(c.msgType, uint8(c.implied), c.content)
 	}
@@ -734,7 +734,7 @@ func FuzzNativeContent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msgType int64, implied uint8, content string) {
 		ev.Reset()
 		ev.Kind = Kind(implied % uint8(kindCount))
-		err := d.nativeContent(&ev, Eyun, msgType, content, "data.content", 7)
+		err := d.wechatContent(&ev, Eyun, msgType, content, "data.content", 7)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeBadContent || e.Offset < 7 || e.Offset > 7+len(content) {

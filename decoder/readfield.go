@@ -102,22 +102,6 @@ func (d *Decoder) float(v val, field string) float64 {
 	return f
 }
 
-// millis normalises a vendor timestamp to unix milliseconds. Vendors send
-// seconds (eyun, wecom messages), milliseconds (dll, wecom events) and,
-// rarely, microseconds; the magnitude tells them apart for any date between
-// 1973 and 5138.
-func millis(n int64) int64 {
-	switch {
-	case n <= 0:
-		return 0
-	case n < 100_000_000_000: // seconds
-		return n * 1000
-	case n >= 100_000_000_000_000: // microseconds
-		return n / 1000
-	}
-	return n
-}
-
 // strings appends the strings of a JSON array of strings (or ids) to out.
 func (d *Decoder) strings(v val, field string, out []string) []string {
 	if !v.IsDefined() {
@@ -167,89 +151,4 @@ func (d *Decoder) members(v val, field string, out []Member) []Member {
 		d.fail(field, v, "want an array of ids")
 	}
 	return out
-}
-
-// realID drops the "0" vendors send when a message has no id: as an id it
-// would make every such event a duplicate of the first.
-func realID(s string) string {
-	if s == "0" {
-		return ""
-	}
-	return s
-}
-
-// Shared by every dialect: nested-content problems and arena-built strings.
-
-// contentProblem turns an unreadable nested content into a KindUnknown event
-// that keeps the raw callback and says what was wrong.
-func (d *Decoder) contentProblem(ev *Event, field, detail string) {
-	ev.Kind = KindUnknown
-	ev.Problem = Problem{Code: CodeBadContent, Field: field, Offset: d.contentOff, Detail: detail}
-	d.inContent = false
-}
-
-// endContent ends the reading of nested content: a field of the wrong type in
-// it does not fail the callback, it makes the event KindUnknown with the
-// problem reported and the raw payload kept.
-func (d *Decoder) endContent(ev *Event, content string) {
-	d.inContent = false
-	if e := d.err; e != nil && e.Code == CodeBadContent {
-		d.err = nil
-		ev.Kind = KindUnknown
-		ev.Content = content
-		ev.Problem = Problem{Code: e.Code, Field: e.Field, Offset: e.Offset, Detail: e.Detail}
-	}
-}
-
-// endNative ends the decoding of WeChat-native content: unreadable XML makes
-// the event KindUnknown, keeping the content and the raw callback.
-func (d *Decoder) endNative(ev *Event, content string, err error) {
-	if err == nil {
-		d.endContent(ev, content)
-		return
-	}
-	d.inContent = false
-	if e, ok := err.(*Error); ok && d.err == nil {
-		d.err = e
-	}
-	d.endContent(ev, content)
-	if d.err != nil { // not a content problem: keep it as the callback's error
-		return
-	}
-	ev.Kind = KindUnknown
-	ev.Content = content
-	if ev.Problem.Code == "" {
-		ev.Problem = Problem{Code: CodeBadContent, Detail: err.Error()}
-	}
-}
-
-func lexReason(err error) string {
-	if le, ok := err.(*jlexer.LexerError); ok {
-		return le.Reason
-	}
-	return err.Error()
-}
-
-// quoteType shortens a vendor's type name for a problem detail.
-func quoteType(s string) string {
-	if len(s) > 40 {
-		s = s[:40]
-	}
-	return s
-}
-
-// join concatenates parts into the arena (no allocation).
-func (d *Decoder) join(parts ...string) string {
-	start := len(d.arena)
-	for _, p := range parts {
-		d.arena = append(d.arena, p...)
-	}
-	return bytesToString(d.arena[start:len(d.arena):len(d.arena)])
-}
-
-// itoa formats n into the arena.
-func (d *Decoder) itoa(n int64) string {
-	start := len(d.arena)
-	d.arena = strconv.AppendInt(d.arena, n, 10)
-	return bytesToString(d.arena[start:len(d.arena):len(d.arena)])
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/wxhook/wxhook/decoder/internal/xmlflat"
 )
 
-// WeChat-native message content. The eyun dialect forwards WeChat's own
+// WeChat's own message content (XML). The eyun dialect forwards WeChat's own
 // msgType and XML content; the dll dialect does the same for name cards and
 // mini programs. This file maps those XML shapes onto the canonical Event.
 //
@@ -24,7 +24,7 @@ type xmlScratch struct {
 	buf   []byte      // formatted strings (problem details)
 }
 
-// WeChat's native message types (data.msgType).
+// WeChat's own message types (data.msgType).
 const (
 	wxText         = 1
 	wxImage        = 3
@@ -40,11 +40,11 @@ const (
 	wxSysMsg       = 10002
 )
 
-// nativeContent decodes WeChat-native message content into ev. Used by the
+// wechatContent decodes WeChat's own (XML) message content into ev. Used by the
 // eyun dialect (data.content) and the gewe dialect (Data.Content.string). (The dll dialect sends its name cards and mini
 // programs as structured fields, not XML: see dll.go.)
 //
-// msgType is WeChat's native type (0 when the vendor sent none: then the kind
+// msgType is WeChat's own type (0 when the vendor sent none: then the kind
 // the envelope implies, or the XML itself, decides). On entry ev.Kind is the
 // kind the envelope implies; ev.Chat/From/Room are set and a group "sender:\n"
 // prefix is stripped. field is the field path for errors, off the byte offset
@@ -52,7 +52,7 @@ const (
 //
 // Unreadable XML gives a *Error with CodeBadContent; XML that reads but lacks
 // what its type needs gives KindUnknown with Content and a Problem.
-func (d *Decoder) nativeContent(ev *Event, dialect Dialect, msgType int64, content string, field string, off int) error {
+func (d *Decoder) wechatContent(ev *Event, dialect Dialect, msgType int64, content string, field string, off int) error {
 	if msgType == 0 {
 		msgType = msgTypeOfKind(ev.Kind)
 	}
@@ -84,23 +84,23 @@ func (d *Decoder) nativeContent(ev *Event, dialect Dialect, msgType int64, conte
 	ok := true
 	switch msgType {
 	case wxImage:
-		ok = nativeImage(ev, doc)
+		ok = wechatImage(ev, doc)
 	case wxVoice:
-		ok = nativeVoice(ev, doc)
+		ok = wechatVoice(ev, doc)
 	case wxVideo:
-		ok = nativeVideo(ev, doc)
+		ok = wechatVideo(ev, doc)
 	case wxEmoji:
-		ok = nativeEmoji(ev, doc)
+		ok = wechatEmoji(ev, doc)
 	case wxLocation:
-		ok = nativeLocation(ev, doc)
+		ok = wechatLocation(ev, doc)
 	case wxCard:
-		ok = nativeCard(ev, doc)
+		ok = wechatCard(ev, doc)
 	case wxFriendReq:
-		ok = nativeFriend(ev, doc)
+		ok = wechatFriend(ev, doc)
 	case wxStatusNotify:
-		ok = nativeOp(ev, doc)
+		ok = wechatChatOpened(ev, doc)
 	case wxSysMsg:
-		ok = nativeSysMsg(ev, doc, content)
+		ok = wechatSysMsg(ev, doc, content)
 	case wxAppMsg:
 		ok = d.appMsg(ev, dialect, doc, content, field, off)
 	default:
@@ -126,7 +126,7 @@ func badXML(err error, dialect Dialect, field string, off int) *Error {
 		Detail: "unreadable XML: " + reason}
 }
 
-// msgTypeOfKind is the native type behind a kind the envelope implies.
+// msgTypeOfKind is WeChat's msgType behind a kind the envelope implies.
 func msgTypeOfKind(k Kind) int64 {
 	switch k {
 	case KindImage:
@@ -304,7 +304,7 @@ func (c child) i(name string) int64  { return atoi(c.s(name)) }
 func (c child) ok() bool             { return c.node >= 0 }
 
 // <msg><img aeskey cdnthumburl cdnmidimgurl cdnbigimgurl length hdlength md5 …/></msg>
-func nativeImage(ev *Event, doc *xmlflat.Doc) bool {
+func wechatImage(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Find("msg/img")
 	if n < 0 {
 		return false
@@ -333,7 +333,7 @@ func nativeImage(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg><voicemsg voicelength(ms) length voiceformat bufid aeskey voiceurl …/></msg>
-func nativeVoice(ev *Event, doc *xmlflat.Doc) bool {
+func wechatVoice(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Find("msg/voicemsg")
 	if n < 0 {
 		return false
@@ -356,7 +356,7 @@ func nativeVoice(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg><videomsg playlength(s) length cdnvideourl aeskey md5 newmd5 cdnthumb…/></msg>
-func nativeVideo(ev *Event, doc *xmlflat.Doc) bool {
+func wechatVideo(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Find("msg/videomsg")
 	if n < 0 {
 		return false
@@ -381,7 +381,7 @@ func nativeVideo(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg><emoji md5 len cdnurl thumburl width height productid aeskey …/></msg>
-func nativeEmoji(ev *Event, doc *xmlflat.Doc) bool {
+func wechatEmoji(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Find("msg/emoji")
 	if n < 0 {
 		return false
@@ -400,7 +400,7 @@ func nativeEmoji(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg><location x(lat) y(lng) scale label poiname poiid maptype/></msg>
-func nativeLocation(ev *Event, doc *xmlflat.Doc) bool {
+func wechatLocation(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Find("msg/location")
 	if n < 0 {
 		return false
@@ -418,7 +418,7 @@ func nativeLocation(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg username nickname alias bigheadimgurl smallheadimgurl sex province city sign antispamticket …/>
-func nativeCard(ev *Event, doc *xmlflat.Doc) bool {
+func wechatCard(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Child(-1, "msg")
 	a := attrs{doc, n}
 	if n < 0 || a.s("username") == "" {
@@ -442,7 +442,7 @@ func nativeCard(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg fromusername encryptusername fromnickname content ticket scene sex sign bigheadimgurl …/>
-func nativeFriend(ev *Event, doc *xmlflat.Doc) bool {
+func wechatFriend(ev *Event, doc *xmlflat.Doc) bool {
 	n := doc.Child(-1, "msg")
 	a := attrs{doc, n}
 	if n < 0 || a.s("fromusername") == "" && a.s("encryptusername") == "" {
@@ -469,7 +469,7 @@ func nativeFriend(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <msg><op id='1'><username>room</username></op></msg>: the phone opened a chat.
-func nativeOp(ev *Event, doc *xmlflat.Doc) bool {
+func wechatChatOpened(ev *Event, doc *xmlflat.Doc) bool {
 	op := child{doc, doc.Find("msg/op")}
 	if !op.ok() {
 		return false
@@ -484,7 +484,7 @@ func nativeOp(ev *Event, doc *xmlflat.Doc) bool {
 }
 
 // <sysmsg type="…">: group changes, recalls, pats and other notices.
-func nativeSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool {
+func wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool {
 	root := doc.Child(-1, "sysmsg")
 	if root < 0 {
 		return false
