@@ -7,6 +7,11 @@
 // DLL vendor with numeric event codes). The dialect of a callback is detected
 // from its top-level keys while it is being parsed, or chosen explicitly.
 //
+// Two words, two ideas: a Dialect is a vendor's wire format (the type, the
+// --dialect flag, the /hook/{vendor} route segment), and a field named Vendor
+// (Event.Vendor, Meta.Vendor, Error.Vendor; "vendor" in the canonical JSON)
+// says in which dialect a given callback was written.
+//
 // A Decoder is reusable and is not safe for concurrent use. In steady state it
 // decodes text messages of every dialect without allocating: the strings of the
 // Event it fills alias the input and the Decoder's own scratch memory, so they

@@ -91,7 +91,7 @@ const MaxInput = 16 << 20
 // size before reaching the decoder (package host) return this same error, so
 // every engine answers an oversized body with the same bytes.
 func TooLarge(dialect Dialect) *Error {
-	return &Error{Code: CodeTooLarge, Dialect: dialect, Offset: MaxInput, Detail: "callback body exceeds 16 MiB"}
+	return &Error{Code: CodeTooLarge, Vendor: dialect, Offset: MaxInput, Detail: "callback body exceeds 16 MiB"}
 }
 
 // decode parses src into ev. It is the single entry of every dialect: it
@@ -135,10 +135,10 @@ func (d *Decoder) readEnvelope(src []byte, want Dialect) error {
 	}
 	i := skipSpace(src, 0)
 	if i == len(src) {
-		return &Error{Code: CodeEmpty, Dialect: want, Offset: 0, Detail: "the body is empty"}
+		return &Error{Code: CodeEmpty, Vendor: want, Offset: 0, Detail: "the body is empty"}
 	}
 	if src[i] != '{' {
-		return &Error{Code: CodeNotJSON, Dialect: want, Offset: i, Detail: "a callback is a JSON object"}
+		return &Error{Code: CodeNotJSON, Vendor: want, Offset: i, Detail: "a callback is a JSON object"}
 	}
 	d.src = src
 	env := &d.env

@@ -31,11 +31,12 @@ const (
 )
 
 // Error is the one error type of wxhook's decoding: what went wrong (Code),
-// for which dialect, at which field path and byte offset of the input.
+// in which vendor's callback (Vendor, Auto when not known), at which field
+// path and byte offset of the input.
 type Error struct {
-	Code    Code    `json:"code"`
-	Dialect Dialect `json:"vendor"`
-	Field   string  `json:"field,omitempty"`
+	Code   Code    `json:"code"`
+	Vendor Dialect `json:"vendor"`
+	Field  string  `json:"field,omitempty"`
 	// Offset is the byte offset in the input where the problem was seen,
 	// or -1 when it is not known.
 	Offset int    `json:"offset"`
@@ -46,8 +47,8 @@ type Error struct {
 func (e *Error) Error() string {
 	b := make([]byte, 0, 64+len(e.Field)+len(e.Detail))
 	b = append(b, "wxhook: "...)
-	if e.Dialect != Auto {
-		b = append(b, e.Dialect.String()...)
+	if e.Vendor != Auto {
+		b = append(b, e.Vendor.String()...)
 		b = append(b, ": "...)
 	}
 	if e.Field != "" {
@@ -85,5 +86,5 @@ type errorEnvelope struct {
 // errNoOffset is the *Error for a problem that no single byte of the input
 // shows (a missing field, a dialect decided by several keys): its Offset is -1.
 func errNoOffset(code Code, dialect Dialect, field, detail string) *Error {
-	return &Error{Code: code, Dialect: dialect, Field: field, Offset: -1, Detail: detail}
+	return &Error{Code: code, Vendor: dialect, Field: field, Offset: -1, Detail: detail}
 }

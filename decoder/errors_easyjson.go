@@ -100,7 +100,7 @@ func easyjsonD31a5a85DecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(out.Dialect).UnmarshalEasyJSON(in)
+				(out.Vendor).UnmarshalEasyJSON(in)
 			}
 		case "field":
 			if in.IsNull() {
@@ -142,7 +142,7 @@ func easyjsonD31a5a85EncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in
 	{
 		const prefix string = ",\"vendor\":"
 		out.RawString(prefix)
-		(in.Dialect).MarshalEasyJSON(out)
+		(in.Vendor).MarshalEasyJSON(out)
 	}
 	if in.Field != "" {
 		const prefix string = ",\"field\":"

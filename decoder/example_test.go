@@ -88,7 +88,7 @@ func ExampleError() {
 
 	var e *decoder.Error
 	if errors.As(err, &e) {
-		fmt.Println(e.Code, e.Dialect, e.Field, e.Offset)
+		fmt.Println(e.Code, e.Vendor, e.Field, e.Offset)
 	}
 	fmt.Println(errors.Is(err, &decoder.Error{Code: decoder.CodeBadField}))
 	// Output:

@@ -22,7 +22,7 @@ func (d *Decoder) fail(field string, v val, detail string) {
 	if d.inContent {
 		code = CodeBadContent
 	}
-	d.err = &Error{Code: code, Dialect: d.dialect, Field: field, Offset: d.offsetOf(v), Detail: detail}
+	d.err = &Error{Code: code, Vendor: d.dialect, Field: field, Offset: d.offsetOf(v), Detail: detail}
 }
 
 // offsetOf is v's byte offset in the callback body, or the offset of the

@@ -171,7 +171,7 @@ func refWecom(src []byte, ev *Event) error {
 		refWecomEv(body.Event, ev)
 		return nil
 	}
-	return &Error{Code: CodeMissingField, Dialect: Wecom, Field: "message", Offset: -1}
+	return &Error{Code: CodeMissingField, Vendor: Wecom, Field: "message", Offset: -1}
 }
 
 func refWecomMsg(m *refWecomMessage, ev *Event) error {
@@ -339,12 +339,12 @@ func refEyun(src []byte, ev *Event) error {
 		return refFieldError(err, Eyun)
 	}
 	if body.MessageType == nil {
-		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "messageType", Offset: -1}
+		return &Error{Code: CodeMissingField, Vendor: Eyun, Field: "messageType", Offset: -1}
 	}
 	mtText := string(*body.MessageType)
 	mt, err := strconv.ParseInt(mtText, 10, 64)
 	if err != nil {
-		return &Error{Code: CodeBadField, Dialect: Eyun, Field: "messageType", Offset: -1}
+		return &Error{Code: CodeBadField, Vendor: Eyun, Field: "messageType", Offset: -1}
 	}
 	// The optimized version's test callback, and its messages, which are
 	// the raw classes under another number (refEyunOptimized).
@@ -358,7 +358,7 @@ func refEyun(src []byte, ev *Event) error {
 	}
 	noData := len(body.Data) == 0 || string(body.Data) == "null"
 	if noData && !ping {
-		return &Error{Code: CodeMissingField, Dialect: Eyun, Field: "data", Offset: -1}
+		return &Error{Code: CodeMissingField, Vendor: Eyun, Field: "data", Offset: -1}
 	}
 	var x refEyunData
 	if !noData {
@@ -932,10 +932,10 @@ func refDLL(src []byte, ev *Event) error {
 	}
 	code := string(body.Event)
 	if code == "" {
-		return &Error{Code: CodeMissingField, Dialect: DLL, Field: "event", Offset: -1}
+		return &Error{Code: CodeMissingField, Vendor: DLL, Field: "event", Offset: -1}
 	}
 	if len(body.Data) == 0 || string(body.Data) == "null" {
-		return &Error{Code: CodeMissingField, Dialect: DLL, Field: "data", Offset: -1}
+		return &Error{Code: CodeMissingField, Vendor: DLL, Field: "data", Offset: -1}
 	}
 	var x refDLLData
 	if err := json.Unmarshal(body.Data, &x); err != nil {
@@ -1150,14 +1150,14 @@ func refGewe(src []byte, ev *Event) error {
 	switch body.TypeName {
 	case "":
 		if body.TestMsg == nil {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "TypeName", Offset: -1}
+			return &Error{Code: CodeMissingField, Vendor: Gewe, Field: "TypeName", Offset: -1}
 		}
 		ev.Kind, ev.Text = KindSystem, *body.TestMsg
 		ev.Gewe.TestMsg = ev.Text
 		ev.DedupKey = refHashKey("gewe", "testMsg", ev.Text, body.Token)
 	case "AddMsg":
 		if !hasData {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1}
+			return &Error{Code: CodeMissingField, Vendor: Gewe, Field: "Data", Offset: -1}
 		}
 		ev.ID = refRealID(string(x.NewMsgID))
 		ev.Time = refMillis(x.CreateTime)
@@ -1209,7 +1209,7 @@ func refGewe(src []byte, ev *Event) error {
 		}
 	case "ModContacts", "DelContacts":
 		if !hasData {
-			return &Error{Code: CodeMissingField, Dialect: Gewe, Field: "Data", Offset: -1}
+			return &Error{Code: CodeMissingField, Vendor: Gewe, Field: "Data", Offset: -1}
 		}
 		ev.DedupKey = refHashKey("gewe", body.Appid, body.TypeName, raw)
 		user := string(x.UserName)
@@ -1239,10 +1239,10 @@ func refGewe(src []byte, ev *Event) error {
 func refDecode(src []byte, want Dialect) (*Event, error) {
 	trimmed := bytes.TrimSpace(src)
 	if len(trimmed) == 0 {
-		return nil, &Error{Code: CodeEmpty, Dialect: want, Offset: 0}
+		return nil, &Error{Code: CodeEmpty, Vendor: want, Offset: 0}
 	}
 	if trimmed[0] != '{' {
-		return nil, &Error{Code: CodeNotJSON, Dialect: want, Offset: len(src) - len(bytes.TrimLeft(src, " \t\r\n"))}
+		return nil, &Error{Code: CodeNotJSON, Vendor: want, Offset: len(src) - len(bytes.TrimLeft(src, " \t\r\n"))}
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(src, &top); err != nil {
@@ -1255,7 +1255,7 @@ func refDecode(src []byte, want Dialect) (*Event, error) {
 	case want == Auto:
 		want = got
 	case got != Auto && got != want && refProven(top) != Auto:
-		return nil, &Error{Code: CodeWrongDialect, Dialect: want, Offset: -1}
+		return nil, &Error{Code: CodeWrongDialect, Vendor: want, Offset: -1}
 	}
 	ev := &Event{Vendor: want}
 	var err error
@@ -1322,11 +1322,11 @@ func refFieldError(err error, d Dialect) *Error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return &Error{Code: CodeNotJSON, Dialect: d, Offset: int(syn.Offset), Detail: syn.Error()}
+		return &Error{Code: CodeNotJSON, Vendor: d, Offset: int(syn.Offset), Detail: syn.Error()}
 	case errors.As(err, &typ):
-		return &Error{Code: CodeBadField, Dialect: d, Field: typ.Field, Offset: int(typ.Offset), Detail: typ.Error()}
+		return &Error{Code: CodeBadField, Vendor: d, Field: typ.Field, Offset: int(typ.Offset), Detail: typ.Error()}
 	}
-	return &Error{Code: CodeBadField, Dialect: d, Offset: -1, Detail: err.Error()}
+	return &Error{Code: CodeBadField, Vendor: d, Offset: -1, Detail: err.Error()}
 }
 
 func refSplitSender(content string) (sender, rest string, ok bool) {

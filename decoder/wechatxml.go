@@ -122,7 +122,7 @@ func badXML(err error, dialect Dialect, field string, off int) *Error {
 	if e, ok := err.(*xmlflat.Error); ok {
 		pos, reason = max(e.Offset, 0), e.Reason
 	}
-	return &Error{Code: CodeBadContent, Dialect: dialect, Field: field, Offset: off + pos,
+	return &Error{Code: CodeBadContent, Vendor: dialect, Field: field, Offset: off + pos,
 		Detail: "unreadable XML: " + reason}
 }
 

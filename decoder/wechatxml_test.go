@@ -619,7 +619,7 @@ func TestWeChatContentUnreadable(t *testing.T) {
 		if !errors.As(err, &e) {
 			t.Fatalf("%q: err = %v", c.content, err)
 		}
-		if e.Code != CodeBadContent || e.Dialect != Eyun || e.Field != "data.content" || e.Offset != 1000+c.offset {
+		if e.Code != CodeBadContent || e.Vendor != Eyun || e.Field != "data.content" || e.Offset != 1000+c.offset {
 			t.Errorf("%q: error = %+v", c.content, e)
 		}
 	}

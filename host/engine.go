@@ -166,7 +166,7 @@ func (e *Engine) AppendDecode(ctx context.Context, dst, src []byte, dialect deco
 		return dst, decoder.Meta{}, decoder.TooLarge(dialect) // what the native decoder says
 	}
 	if len(src) > e.cfg.maxInput {
-		return dst, decoder.Meta{}, &decoder.Error{Code: decoder.CodeTooLarge, Dialect: dialect, Offset: e.cfg.maxInput,
+		return dst, decoder.Meta{}, &decoder.Error{Code: decoder.CodeTooLarge, Vendor: dialect, Offset: e.cfg.maxInput,
 			Detail: "body of " + strconv.Itoa(len(src)) + " bytes exceeds the limit of " + strconv.Itoa(e.cfg.maxInput)}
 	}
 	if err := ctx.Err(); err != nil {
@@ -367,7 +367,7 @@ var errClosed = errors.New("host: engine closed")
 
 // internalError wraps an engine failure as the decoder's typed error.
 func internalError(dialect decoder.Dialect, err error) *decoder.Error {
-	return &decoder.Error{Code: decoder.CodeInternal, Dialect: dialect, Offset: -1, Detail: err.Error()}
+	return &decoder.Error{Code: decoder.CodeInternal, Vendor: dialect, Offset: -1, Detail: err.Error()}
 }
 
 // instance is one module instance and what a call needs, prepared once:

@@ -14,7 +14,7 @@ import (
 // The engine-failure cases are hard to reach through HTTP with a real
 // engine, so the mapping is checked on its own.
 func TestDecodeRefusal(t *testing.T) {
-	notJSON := &decoder.Error{Code: decoder.CodeNotJSON, Dialect: decoder.Eyun, Offset: 3}
+	notJSON := &decoder.Error{Code: decoder.CodeNotJSON, Vendor: decoder.Eyun, Offset: 3}
 	for _, c := range []struct {
 		name     string
 		err      error
@@ -36,7 +36,7 @@ func TestDecodeRefusal(t *testing.T) {
 	// An engine error that is no *decoder.Error is answered as the route's
 	// dialect, without a byte offset, and says what failed.
 	_, e, _ := decodeRefusal(errors.New("module trapped"), decoder.Eyun)
-	if e.Dialect != decoder.Eyun || e.Offset != -1 || e.Detail != "module trapped" {
+	if e.Vendor != decoder.Eyun || e.Offset != -1 || e.Detail != "module trapped" {
 		t.Fatalf("engine error answered as %+v", e)
 	}
 	if _, e, _ := decodeRefusal(notJSON, decoder.Auto); e != notJSON {

@@ -393,7 +393,7 @@ func (r *decodeRun) decode(at pos, src []byte) {
 	if err != nil {
 		var de *decoder.Error
 		if !errors.As(err, &de) {
-			de = &decoder.Error{Code: decoder.CodeInternal, Dialect: r.dialect, Offset: -1, Detail: err.Error()}
+			de = &decoder.Error{Code: decoder.CodeInternal, Vendor: r.dialect, Offset: -1, Detail: err.Error()}
 		}
 		r.fail(at, de)
 	} else {

@@ -208,7 +208,7 @@ func (s *stream) finish(size int) proxywasm.Action {
 func (s *stream) rejected(err error) proxywasm.Action {
 	e, ok := err.(*decoder.Error)
 	if !ok {
-		e = &decoder.Error{Code: decoder.CodeInternal, Dialect: s.dialect, Offset: -1, Detail: err.Error()}
+		e = &decoder.Error{Code: decoder.CodeInternal, Vendor: s.dialect, Offset: -1, Detail: err.Error()}
 	}
 	setProperty(propError, string(e.Code))
 	if s.cfg.passInvalid {
@@ -228,7 +228,7 @@ func (s *stream) tooLarge() {
 	s.active = false
 	setProperty(propError, string(decoder.CodeTooLarge))
 	s.reply(413, "wxhook_body_too_large", &decoder.Error{
-		Code: decoder.CodeTooLarge, Dialect: s.dialect, Offset: s.cfg.maxBody,
+		Code: decoder.CodeTooLarge, Vendor: s.dialect, Offset: s.cfg.maxBody,
 		Detail: "callback body exceeds the filter's max_body of " + strconv.Itoa(s.cfg.maxBody) + " bytes",
 	})
 }
@@ -239,7 +239,7 @@ func (s *stream) internal(what string, err error) proxywasm.Action {
 	s.active = false
 	proxywasm.LogString(proxywasm.LogError, "wxhook: "+what+": "+err.Error())
 	setProperty(propError, string(decoder.CodeInternal))
-	s.reply(500, "wxhook_internal", &decoder.Error{Code: decoder.CodeInternal, Dialect: s.dialect, Offset: -1, Detail: what + ": " + err.Error()})
+	s.reply(500, "wxhook_internal", &decoder.Error{Code: decoder.CodeInternal, Vendor: s.dialect, Offset: -1, Detail: what + ": " + err.Error()})
 	return proxywasm.Pause
 }
 
