@@ -44,14 +44,19 @@ func TestDeadlineReturnsFromDetachedCall(t *testing.T) {
 	start := time.Now()
 	out, _, err := e.AppendDecode(ctx, buf, src, decoder.Auto)
 	took := time.Since(start)
+	// The guest must still be busy with the call the caller gave up on:
+	// the caller got control back at its deadline, not when the guest
+	// finished. (A bound on took alone fails on a loaded machine, where
+	// the scheduler may delay the return well past the deadline.)
+	busy := e.Stats().Idle == 0
 	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "deadline") {
 		t.Fatalf("got %v after %v, want an internal deadline error", err, took)
 	}
 	if len(out) != 0 {
 		t.Fatalf("an abandoned call returned %d bytes", len(out))
 	}
-	if took > full/2 {
-		t.Fatalf("deadline %v: returned after %v, the full call takes %v", full/10, took, full)
+	if !busy {
+		t.Fatalf("deadline %v: returned after %v, once the guest had finished (the full call takes %v)", full/10, took, full)
 	}
 	// The caller owns src again: scribbling on it must not change what
 	// the background call decodes (it was copied into the guest first).
