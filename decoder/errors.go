@@ -88,3 +88,12 @@ type errorEnvelope struct {
 func errNoOffset(code Code, dialect Dialect, field, detail string) *Error {
 	return &Error{Code: code, Vendor: dialect, Field: field, Offset: -1, Detail: detail}
 }
+
+// NewError is the *Error of a failure that is not a place in a callback's
+// bytes — an engine that failed, an input that could not be read — for
+// code in vendor's callback (Auto when not known): no field, Offset -1.
+// Engines and tools report their own failures with it, so that every error
+// wxhook prints has the same shape.
+func NewError(code Code, vendor Dialect, detail string) *Error {
+	return errNoOffset(code, vendor, "", detail)
+}

@@ -367,7 +367,7 @@ var errClosed = errors.New("host: engine closed")
 
 // internalError wraps an engine failure as the decoder's typed error.
 func internalError(dialect decoder.Dialect, err error) *decoder.Error {
-	return &decoder.Error{Code: decoder.CodeInternal, Vendor: dialect, Offset: -1, Detail: err.Error()}
+	return decoder.NewError(decoder.CodeInternal, dialect, err.Error())
 }
 
 // instance is one module instance and what a call needs, prepared once:

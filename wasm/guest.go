@@ -97,7 +97,7 @@ func (g *guest) decode(src []byte, dialect decoder.Dialect) (status uint32) {
 		// internal error instead of trapping, so the instance stays usable
 		// and the host still gets a typed error.
 		if r := recover(); r != nil {
-			e := &decoder.Error{Code: decoder.CodeInternal, Vendor: dialect, Offset: -1, Detail: panicText(r)}
+			e := decoder.NewError(decoder.CodeInternal, dialect, panicText(r))
 			g.out = e.AppendJSON(g.out[:0])
 			g.clearResult()
 			status = abi.StatusError
@@ -108,7 +108,7 @@ func (g *guest) decode(src []byte, dialect decoder.Dialect) (status uint32) {
 	if err != nil {
 		e, ok := err.(*decoder.Error)
 		if !ok {
-			e = &decoder.Error{Code: decoder.CodeInternal, Vendor: dialect, Offset: -1, Detail: err.Error()}
+			e = decoder.NewError(decoder.CodeInternal, dialect, err.Error())
 		}
 		g.out = e.AppendJSON(g.out[:0])
 		return abi.StatusError

@@ -563,7 +563,7 @@ func (w *Worker) readBody(r *http.Request, buf []byte, held *int64) ([]byte, err
 // request on its own account (route, secret, budget, dedup store, sink)
 // rather than at a place in the body: it has no byte offset.
 func requestError(code decoder.Code, d decoder.Dialect, detail string) *decoder.Error {
-	return &decoder.Error{Code: code, Vendor: d, Offset: -1, Detail: detail}
+	return decoder.NewError(code, d, detail)
 }
 
 // refuse answers with the error JSON and keeps nothing: the request was no

@@ -159,7 +159,7 @@ func (r *decodeRun) input(name string, stdin io.Reader) {
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		r.fail(pos{}, &decoder.Error{Code: codeIsDirectory, Offset: -1, Detail: name + " is a directory; give the files in it (" + name + "/*.json)"})
+		r.fail(pos{}, decoder.NewError(codeIsDirectory, decoder.Auto, name+" is a directory; give the files in it ("+name+"/*.json)"))
 		return
 	}
 	r.in.Reset(f)
@@ -175,9 +175,9 @@ const (
 
 func openError(err error) *decoder.Error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return &decoder.Error{Code: codeNotFound, Offset: -1, Detail: err.Error()}
+		return decoder.NewError(codeNotFound, decoder.Auto, err.Error())
 	}
-	return &decoder.Error{Code: codeReadFailed, Offset: -1, Detail: err.Error()}
+	return decoder.NewError(codeReadFailed, decoder.Auto, err.Error())
 }
 
 // pos is where a document starts in its input: its number (from 1), its
@@ -393,7 +393,7 @@ func (r *decodeRun) decode(at pos, src []byte) {
 	if err != nil {
 		var de *decoder.Error
 		if !errors.As(err, &de) {
-			de = &decoder.Error{Code: decoder.CodeInternal, Vendor: r.dialect, Offset: -1, Detail: err.Error()}
+			de = decoder.NewError(decoder.CodeInternal, r.dialect, err.Error())
 		}
 		r.fail(at, de)
 	} else {
@@ -426,7 +426,7 @@ func (r *decodeRun) fail(at pos, e *decoder.Error) {
 }
 
 func readError(err error) *decoder.Error {
-	return &decoder.Error{Code: codeReadFailed, Offset: -1, Detail: "read: " + err.Error()}
+	return decoder.NewError(codeReadFailed, decoder.Auto, "read: "+err.Error())
 }
 
 func trimEOL(b []byte) []byte {

@@ -350,7 +350,7 @@ func Reference(c Case) Result {
 	if rerr != nil {
 		// The native decoder broke its own contract; answer with an
 		// internal error so that no runtime can match it silently.
-		e := &decoder.Error{Code: decoder.CodeInternal, Vendor: c.Dialect, Offset: -1, Detail: rerr.Error()}
+		e := decoder.NewError(decoder.CodeInternal, c.Dialect, rerr.Error())
 		return Result{JSON: e.AppendJSON(nil)}
 	}
 	return r

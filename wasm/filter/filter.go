@@ -208,7 +208,7 @@ func (s *stream) finish(size int) proxywasm.Action {
 func (s *stream) rejected(err error) proxywasm.Action {
 	e, ok := err.(*decoder.Error)
 	if !ok {
-		e = &decoder.Error{Code: decoder.CodeInternal, Vendor: s.dialect, Offset: -1, Detail: err.Error()}
+		e = decoder.NewError(decoder.CodeInternal, s.dialect, err.Error())
 	}
 	setProperty(propError, string(e.Code))
 	if s.cfg.passInvalid {
@@ -239,7 +239,7 @@ func (s *stream) internal(what string, err error) proxywasm.Action {
 	s.active = false
 	proxywasm.LogString(proxywasm.LogError, "wxhook: "+what+": "+err.Error())
 	setProperty(propError, string(decoder.CodeInternal))
-	s.reply(500, "wxhook_internal", &decoder.Error{Code: decoder.CodeInternal, Vendor: s.dialect, Offset: -1, Detail: what + ": " + err.Error()})
+	s.reply(500, "wxhook_internal", decoder.NewError(decoder.CodeInternal, s.dialect, what+": "+err.Error()))
 	return proxywasm.Pause
 }
 
