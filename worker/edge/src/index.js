@@ -184,9 +184,8 @@ class SinkTooLarge extends Error {}
 // it carries its dedup_key) and/or a POST to FORWARD_URL with
 // X-Wxhook-Dedup-Key. Redirects are not followed: a 3xx is a failure, as is
 // anything but 2xx. It throws when the event was not accepted.
-async function deliver(env, event, key) {
+async function deliver(env, event, size, key) {
   const max = num(env.QUEUE_MAX_MESSAGE_BYTES, 128000);
-  const size = enc.encode(event).byteLength;
   if (env.EVENTS && size > max) {
     // Checked before anything is sent, so that no sink has the event
     // when the callback is refused.
@@ -290,7 +289,7 @@ async function hook(request, env, ctx, rest) {
   }
 
   try {
-    await deliver(env, event, key);
+    await deliver(env, event, res.json.byteLength, key);
   } catch (e) {
     if (stub) {
       // Free the key so the vendor's retry is delivered.
