@@ -1,11 +1,13 @@
 // Package decoder turns the webhook callbacks of WeChat / WeCom bot-platform
 // vendors into one canonical Event.
 //
-// Three vendor dialects are understood: "wecom" (a WeCom protocol vendor whose
-// non-text content is JSON inside a JSON string), "eyun" (Eyun's raw callbacks
-// carrying WeChat's own msgType and XML content) and "dll" (a personal-WeChat
-// DLL vendor with numeric event codes). The dialect of a callback is detected
-// from its top-level keys while it is being parsed, or chosen explicitly.
+// Four vendor dialects are understood: "wecom" (a WeCom protocol vendor whose
+// non-text content is JSON inside a JSON string), "eyun" (Eyun's raw and
+// optimized callbacks carrying WeChat's own msgType and XML content), "dll" (a
+// personal-WeChat DLL vendor with numeric event codes) and "gewe" (GeWe /
+// gewechat callbacks, WeChat's XML content as eyun's). The dialect of a
+// callback is detected from its top-level keys while it is being parsed, or
+// chosen explicitly.
 //
 // Two words, two ideas: a Dialect is a vendor's wire format (the type, the
 // --dialect flag, the /hook/{vendor} route segment), and a field named Vendor

@@ -7,7 +7,7 @@
 // node:wasi ("node") and the edge's minimalWASI shim ("minimal"). Every body
 // is decoded by each instance in that order, one output frame per instance.
 //
-// stdin:  frames of  u32 LE body length | u8 dialect (0 auto, 1 wecom, 2 eyun, 3 dll) | body
+// stdin:  frames of  u32 LE body length | u8 dialect (decoder.Dialect: 0 auto … 4 gewe) | body
 // stdout: frames of  u32 LE n | u8 status (0 event, 1 error) | u8 vendor | u8 kind |
 //                    u32 LE dedup offset | u32 LE dedup length |
 //                    u32 LE account offset | u32 LE account length | json (n-19 bytes)
