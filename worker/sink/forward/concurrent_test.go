@@ -76,17 +76,7 @@ func TestForwardConcurrentTransientFailureHoldsTheCursor(t *testing.T) {
 	g := startGate(t)
 	g.setFail(key(5), -1)
 	close(g.open)
-	opt := fast
-	opt.Concurrency = 4
-	s, err := Open(g.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		if err := s.Deliver(context.Background(), record(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := openSpooled(t, g.url, dir, 4, 20)
 	waitFor(t, "events 0-4 and 6-8 delivered", func() bool { _, _, got := g.state(); return len(got) == 8 })
 	waitFor(t, "event 5 retried", func() bool { return g.attempts(key(5)) >= 2 })
 	if b := s.Backlog(); b != 15 {
@@ -115,10 +105,7 @@ func TestForwardConcurrentTransientFailureHoldsTheCursor(t *testing.T) {
 	g2 := startGate(t)
 	g2.setFail(key(5), 2)
 	close(g2.open)
-	s, err = Open(g2.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openSpooled(t, g2.url, dir, 4, 0) // the restart: nothing new spooled
 	defer s.Close(context.Background())
 	waitFor(t, "events 5-19", func() bool { _, _, got := g2.state(); return len(got) == 15 })
 	waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })
@@ -143,17 +130,7 @@ func TestForwardConcurrentPermanentRefusal(t *testing.T) {
 	g.setRefuse(key(2))
 	g.setRefuse(key(7))
 	close(g.open)
-	opt := fast
-	opt.Concurrency = 4
-	s, err := Open(g.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 12 {
-		if err := s.Deliver(context.Background(), record(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := openSpooled(t, g.url, dir, 4, 12)
 	waitFor(t, "10 deliveries", func() bool { _, _, got := g.state(); return len(got) == 10 })
 	waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })
 	if err := s.Close(context.Background()); err != nil {
@@ -204,17 +181,7 @@ func senderStacks() string {
 func TestForwardCloseStopsEverySender(t *testing.T) {
 	dir := t.TempDir()
 	g := startGate(t) // never opened
-	opt := fast
-	opt.Concurrency = 8
-	s, err := Open(g.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		if err := s.Deliver(context.Background(), record(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := openSpooled(t, g.url, dir, 8, 20)
 	waitFor(t, "8 requests in flight", func() bool { in, _, _ := g.state(); return in == 8 })
 	ctx, cancel := context.WithCancel(context.Background())
 	closed := make(chan error, 1)
@@ -241,10 +208,7 @@ func TestForwardCloseStopsEverySender(t *testing.T) {
 
 	g2 := startGate(t)
 	close(g2.open)
-	s, err = Open(g2.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openSpooled(t, g2.url, dir, 8, 0) // the restart: nothing new spooled
 	defer s.Close(context.Background())
 	waitFor(t, "20 deliveries after the restart", func() bool { _, _, got := g2.state(); return len(got) == 20 })
 	waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })

@@ -82,23 +82,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 var fast = Options{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Timeout: 2 * time.Second}
 
+// openSpooled opens a sink on dir forwarding to url with the fast options
+// and the given concurrency, and spools record(0) … record(events-1).
+func openSpooled(t *testing.T, url, dir string, concurrency, events int) *Sink {
+	t.Helper()
+	opt := fast
+	opt.Concurrency = concurrency
+	s, err := Open(url, dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range events {
+		if err := s.Deliver(context.Background(), record(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 // TestForwardInOrderWithHeader: Concurrency 0 (the default) and 1 send one
 // event at a time, in spool order, with the dedup key header.
 func TestForwardInOrderWithHeader(t *testing.T) {
 	for _, n := range []int{0, 1} {
 		t.Run(fmt.Sprint("concurrency=", n), func(t *testing.T) {
 			d := startDownstream(t, func(int) int { return 200 })
-			opt := fast
-			opt.Concurrency = n
-			s, err := Open(d.url, t.TempDir(), opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 20 {
-				if err := s.Deliver(context.Background(), record(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			s := openSpooled(t, d.url, t.TempDir(), n, 20)
 			waitFor(t, "20 deliveries", func() bool { return len(d.received()) == 20 })
 			for i, g := range d.received() {
 				want := fmt.Sprintf(`eyun:w:%d:1 {"vendor":"eyun","kind":"text","id":"%d","dedup_key":"eyun:w:%d:1"}`, i, i, i)
@@ -350,17 +358,7 @@ func TestForwardConcurrentFailureHoldsTheCursor(t *testing.T) {
 	dir := t.TempDir()
 	g := startGate(t, key(0))
 	close(g.open)
-	opt := fast
-	opt.Concurrency = 4
-	s, err := Open(g.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 10 {
-		if err := s.Deliver(context.Background(), record(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := openSpooled(t, g.url, dir, 4, 10)
 	waitFor(t, "events 1-3 delivered", func() bool { _, _, got := g.state(); return len(got) == 3 })
 	waitFor(t, "a failed attempt", func() bool { return s.LastError() != nil })
 	_, _, got := g.state()
@@ -386,10 +384,7 @@ func TestForwardConcurrentFailureHoldsTheCursor(t *testing.T) {
 	// the old sink had on the wire when it closed cannot land here.
 	g2 := startGate(t)
 	close(g2.open)
-	s, err = Open(g2.url, dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openSpooled(t, g2.url, dir, 4, 0) // the restart: nothing new spooled
 	defer s.Close(context.Background())
 	waitFor(t, "all 10 events", func() bool { _, _, got := g2.state(); return len(got) == 10 })
 	waitFor(t, "an empty backlog", func() bool { return s.Backlog() == 0 })
