@@ -114,27 +114,54 @@ func (ev *Event) meta(js []byte) Meta {
 	// The fields before it are known, and escaping only lengthens the id,
 	// so the search starts right before the dedup key (bytes.Index has no
 	// fast path in the WebAssembly build: it pays for every byte it passes).
+	// When the id needed no escaping, the field is exactly where an
+	// unescaped id puts it, and one comparison finds it.
 	const field = `"dedup_key":"`
 	skip := len(`{"vendor":"","kind":"","chat":"","id":`) + len(ev.Vendor.String()) +
 		len(ev.Kind.String()) + len(ev.Chat.String()) + len(ev.ID)
 	if skip > len(js) {
 		skip = 0
 	}
-	if i := bytes.Index(js[skip:], []byte(field)); i >= 0 {
-		s := skip + i + len(field)
+	if i := indexAt(js, skip, skip+len(`"",`), field); i >= 0 {
+		s := i + len(field)
 		m.DedupKey = js[s : s+len(ev.DedupKey) : s+len(ev.DedupKey)]
 		skip = s + len(ev.DedupKey)
 	}
 	// "account":" follows "time" (a number), a few bytes further: no
 	// string value lies between, so the first match is the field.
 	const afield = `"account":"`
-	if i := bytes.Index(js[skip:], []byte(afield)); i >= 0 {
-		s := skip + i + len(afield)
+	if i := indexAt(js, skip, skip+len(`","time":,`)+intLen(ev.Time), afield); i >= 0 {
+		s := i + len(afield)
 		if e := stringEnd(js, s); e > s {
 			m.Account = js[s:e:e]
 		}
 	}
 	return m
+}
+
+// indexAt returns the index of the first sep in js at or after from,
+// checking first whether it is at guess (guess >= from), or -1.
+func indexAt(js []byte, from, guess int, sep string) int {
+	if guess+len(sep) <= len(js) && string(js[guess:guess+len(sep)]) == sep {
+		return guess
+	}
+	if i := bytes.Index(js[from:], []byte(sep)); i >= 0 {
+		return from + i
+	}
+	return -1
+}
+
+// intLen is the length of n in decimal.
+func intLen(n int64) int {
+	l := 1
+	if n < 0 {
+		l++
+	}
+	for n <= -10 || n >= 10 {
+		n /= 10
+		l++
+	}
+	return l
 }
 
 // stringEnd returns the index of the quote that ends the JSON string whose

@@ -70,21 +70,31 @@ export class Decoder {
     const x = instance.exports;
     this.exports = x;
     this.memory = x.memory;
+    this.u8 = null; // #views
+    this.dv = null;
     const v = x.wxhook_abi_version();
     if (v !== ABI_VERSION) throw new Error(`wxhook: module speaks ABI ${v}, loader ${ABI_VERSION}`);
     this.hdr = x.wxhook_header();
-    this.hasAccount = this.#view().getUint16(this.hdr + HEADER.headerLen, true) >= HEADER.accountLen + 4;
+    this.hasAccount = this.#views().getUint16(this.hdr + HEADER.headerLen, true) >= HEADER.accountLen + 4;
     this.#readInput();
   }
 
-  #view() {
-    // Re-read after every call: the guest may grow its memory, which
-    // detaches earlier views.
-    return new DataView(this.memory.buffer);
+  // #views returns the cached Uint8Array and DataView over the guest's
+  // memory, made again when the guest has grown it: growing detaches the old
+  // ArrayBuffer, and a view over a detached buffer has length 0. Making a
+  // view per call (and reading memory.buffer, a getter) cost V8 more than the
+  // header reads themselves.
+  #views() {
+    if (this.u8 === null || this.u8.length === 0) {
+      const buf = this.memory.buffer;
+      this.u8 = new Uint8Array(buf);
+      this.dv = new DataView(buf);
+    }
+    return this.dv;
   }
 
   #readInput() {
-    const v = this.#view();
+    const v = this.#views();
     this.inPtr = v.getUint32(this.hdr + HEADER.inPtr, true);
     this.inCap = v.getUint32(this.hdr + HEADER.inCap, true);
   }
@@ -107,13 +117,17 @@ export class Decoder {
       if (this.exports.wxhook_input(n) === 0) throw new RangeError(`wxhook: guest refused ${n} input bytes`);
       this.#readInput();
     }
-    new Uint8Array(this.memory.buffer, this.inPtr, n).set(bytes);
+    this.#views();
+    this.u8.set(bytes, this.inPtr);
     const status = this.exports.wxhook_decode(this.inPtr, n, d) >>> 0;
-    const v = this.#view();
+    const v = this.#views(); // the call may have grown the memory
     const h = this.hdr;
     const outPtr = v.getUint32(h + HEADER.outPtr, true);
     const outLen = v.getUint32(h + HEADER.outLen, true);
-    const json = new Uint8Array(this.memory.buffer.slice(outPtr, outPtr + outLen));
+    // TypedArray slice copies into a fresh buffer at about a third of the
+    // cost of memory.buffer.slice (which reads the buffer getter and makes
+    // an ArrayBuffer, then a view on it).
+    const json = this.u8.slice(outPtr, outPtr + outLen);
     if (status === STATUS_OK) {
       const off = v.getUint32(h + HEADER.dedupOff, true);
       const len = v.getUint32(h + HEADER.dedupLen, true);

@@ -36,3 +36,25 @@ test("a string or anything but bytes is a TypeError", async () => {
   // The instance is still usable after a refused call.
   assert.equal(wx.decode(new TextEncoder().encode(text), "auto").ok, true);
 });
+
+test("results stay right when the guest grows its memory", async () => {
+  // The loader keeps views over the guest's memory between calls; growing
+  // the memory detaches them, and the next call must notice.
+  const body = readFileSync(new URL("testdata/callbacks/eyun/seed_text_private.json", root));
+  const want = new TextDecoder().decode(wx.decode(body, "eyun").json);
+  const before = wx.memory.buffer.byteLength;
+  // The same callback after 12 MiB of whitespace: the input buffer and so
+  // the memory must grow to take it.
+  const pad = 12 << 20; // under decoder.MaxInput (16 MiB)
+  const big = new Uint8Array(pad + body.length).fill(0x20);
+  big[0] = 0x7b; // "{" then the padding, then the body without its "{"
+  big.set(body.subarray(body.indexOf(0x7b) + 1), pad);
+  const r = wx.decode(big, "eyun");
+  assert.ok(wx.memory.buffer.byteLength > before, "the memory grew");
+  assert.equal(r.ok, true);
+  assert.equal(new TextDecoder().decode(r.json), want);
+  assert.equal(new TextDecoder().decode(r.dedupKey), JSON.parse(want).dedup_key);
+  const again = wx.decode(body, "eyun");
+  assert.equal(new TextDecoder().decode(again.json), want);
+  assert.equal(new TextDecoder().decode(again.account), JSON.parse(want).account);
+});
