@@ -14,7 +14,7 @@ import (
 // slice per field; these write the name straight into the buffer.
 
 // MarshalEasyJSON writes the dialect name.
-func (d Dialect) MarshalEasyJSON(w *jwriter.Writer) { w.String(d.String()) }
+func (d Dialect) MarshalEasyJSON(w *jwriter.Writer) { writeName(w, d.String()) }
 
 // UnmarshalEasyJSON reads a dialect name.
 func (d *Dialect) UnmarshalEasyJSON(l *jlexer.Lexer) {
@@ -27,7 +27,7 @@ func (d *Dialect) UnmarshalEasyJSON(l *jlexer.Lexer) {
 }
 
 // MarshalEasyJSON writes the kind name.
-func (k Kind) MarshalEasyJSON(w *jwriter.Writer) { w.String(k.String()) }
+func (k Kind) MarshalEasyJSON(w *jwriter.Writer) { writeName(w, k.String()) }
 
 // UnmarshalEasyJSON reads a kind name.
 func (k *Kind) UnmarshalEasyJSON(l *jlexer.Lexer) {
@@ -40,7 +40,16 @@ func (k *Kind) UnmarshalEasyJSON(l *jlexer.Lexer) {
 }
 
 // MarshalEasyJSON writes "private", "group" or "".
-func (c Chat) MarshalEasyJSON(w *jwriter.Writer) { w.String(c.String()) }
+func (c Chat) MarshalEasyJSON(w *jwriter.Writer) { writeName(w, c.String()) }
+
+// writeName writes an enum's name as a JSON string. The names are lower-case
+// ASCII words and underscores (TestEnumNamesNeedNoEscaping), so they are
+// written as they are, without the writer's escape scan.
+func writeName(w *jwriter.Writer, name string) {
+	w.RawByte('"')
+	w.RawString(name)
+	w.RawByte('"')
+}
 
 // UnmarshalEasyJSON reads "private", "group" or "".
 func (c *Chat) UnmarshalEasyJSON(l *jlexer.Lexer) {

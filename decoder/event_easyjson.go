@@ -354,22 +354,22 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Wecom).IsDefined() {
 		const prefix string = ",\"wecom\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.Wecom)
+		(in.Wecom).MarshalEasyJSON(out)
 	}
 	if (in.Eyun).IsDefined() {
 		const prefix string = ",\"eyun\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Eyun)
+		(in.Eyun).MarshalEasyJSON(out)
 	}
 	if (in.DLL).IsDefined() {
 		const prefix string = ",\"dll\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.DLL)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.DLL)
 	}
 	if (in.Gewe).IsDefined() {
 		const prefix string = ",\"gewe\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Gewe)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Gewe)
 	}
 	if in.Content != "" {
 		const prefix string = ",\"content\":"
@@ -379,7 +379,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Problem).IsDefined() {
 		const prefix string = ",\"problem\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, in.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.Problem)
 	}
 	if (in.Raw).IsDefined() {
 		const prefix string = ",\"raw\":"
@@ -446,7 +446,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in Problem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in Problem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -572,7 +572,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in GeweFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in GeweFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -818,7 +818,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in DLLFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in DLLFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1054,7 +1054,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in EyunFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in EyunFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1191,7 +1191,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in WecomFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in WecomFields) {
 	out.RawByte('{')
 	first := true
 	_ = first

@@ -1,0 +1,83 @@
+package decoder
+
+import "github.com/mailru/easyjson/jwriter"
+
+// Custom marshalers for the vendor objects every text event of wecom and
+// eyun carries. easyjson's generated code for Event calls them (a type with
+// a MarshalEasyJSON method is written through it), so they stay inside the
+// generated flow; they write what easyjson would generate for the struct
+// (same keys, order and omissions: TestFieldsJSONMatchesTags compares them
+// with encoding/json for every field, so a field added to the struct and not
+// here fails), with writeString for the strings.
+
+// MarshalEasyJSON writes the wecom object of the canonical JSON.
+func (f *WecomFields) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"seq":`, f.Seq)
+	o.str(`"token":`, f.Token)
+	o.str(`"remote_id":`, f.RemoteID)
+	o.str(`"type":`, f.Type)
+	o.str(`"event_type":`, f.EventType)
+	o.str(`"extension":`, f.Extension)
+	o.end()
+}
+
+// MarshalEasyJSON writes the eyun object of the canonical JSON.
+func (f *EyunFields) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"wc_id":`, f.WcID)
+	o.str(`"account":`, f.Account)
+	o.str(`"w_id":`, f.WID)
+	o.str(`"msg_id":`, f.MsgID)
+	o.key(`"message_type":`)
+	w.Int64(f.MessageType) // not omitempty
+	o.num(`"msg_type":`, f.MsgType)
+	o.num(`"appmsg_type":`, f.AppMsgType)
+	o.str(`"msg_source":`, f.MsgSource)
+	o.num(`"length":`, f.Length)
+	o.num(`"voice_length":`, f.VoiceLength)
+	o.end()
+}
+
+// objectWriter writes one JSON object's members, the separators as
+// easyjson's generated code writes them.
+type objectWriter struct {
+	w       *jwriter.Writer
+	started bool
+}
+
+// key writes the member name key (with its quotes and colon), opening the
+// object or writing the comma before it.
+func (o *objectWriter) key(key string) {
+	if o.started {
+		o.w.RawByte(',')
+	} else {
+		o.w.RawByte('{')
+		o.started = true
+	}
+	o.w.RawString(key)
+}
+
+// str writes a string member, omitted when empty.
+func (o *objectWriter) str(key, v string) {
+	if v != "" {
+		o.key(key)
+		writeString(o.w, v)
+	}
+}
+
+// num writes an integer member, omitted when zero.
+func (o *objectWriter) num(key string, v int64) {
+	if v != 0 {
+		o.key(key)
+		o.w.Int64(v)
+	}
+}
+
+// end closes the object ({} when no member was written).
+func (o *objectWriter) end() {
+	if !o.started {
+		o.w.RawByte('{')
+	}
+	o.w.RawByte('}')
+}

@@ -1,0 +1,131 @@
+package decoder
+
+import (
+	"unicode/utf8"
+
+	"github.com/mailru/easyjson/jwriter"
+)
+
+// writeString writes s as a JSON string, byte for byte as jwriter.Writer's
+// String does, but scans eight bytes at a time for the bytes that need care
+// (control bytes, '"', '\\', and non-ASCII bytes, which it then decodes as
+// String does). easyjson's String looks at each byte through a table and
+// decodes each rune of non-ASCII text with utf8.DecodeRuneInString; it was
+// the largest single cost of writing a text event (14–20% of the
+// instructions natively, and in the WebAssembly build, where every byte
+// step is a few wasm instructions more).
+//
+// It is used by the custom MarshalEasyJSON methods of fieldsjson.go, which
+// easyjson's generated code calls. When the writer escapes HTML (<, >, &,
+// the zero value's default), it leaves the work to String.
+func writeString(w *jwriter.Writer, s string) {
+	if !w.NoEscapeHTML {
+		w.String(s)
+		return
+	}
+	i := 0
+	for i+8 <= len(s) && !wordNeedsLook(load64(s, i)) {
+		i += 8
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	if i == len(s) {
+		// Nothing to escape, the common case: one append when the buffer
+		// has room (its chunks are easyjson's; RawString handles a spill).
+		if b := w.Buffer.Buf; cap(b)-len(b) >= len(s)+2 {
+			b = append(b, '"')
+			b = append(b, s...)
+			w.Buffer.Buf = append(b, '"')
+			return
+		}
+		w.RawByte('"')
+		w.RawString(s)
+		w.RawByte('"')
+		return
+	}
+	w.RawByte('"')
+	p := 0 // s[p:i] is pending: nothing in it needs escaping
+	for i < len(s) {
+		// The word loop: skip eight bytes when none needs a look.
+		for i+8 <= len(s) && !wordNeedsLook(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			w.RawString(s[p:i])
+			switch c {
+			case '\t':
+				w.RawString(`\t`)
+			case '\r':
+				w.RawString(`\r`)
+			case '\n':
+				w.RawString(`\n`)
+			case '\\':
+				w.RawString(`\\`)
+			case '"':
+				w.RawString(`\"`)
+			default:
+				w.RawString(`\u00`)
+				w.RawByte(hexLower[c>>4])
+				w.RawByte(hexLower[c&0xf])
+			}
+			i++
+			p = i
+			continue
+		}
+		// A common three-byte sequence (CJK, U+0800–U+FFFF without the
+		// surrogates) other than U+2028 and U+2029 is kept without decoding.
+		if n := len(s) - i; n >= 3 && c >= 0xe1 && c <= 0xec && c != 0xe2 &&
+			s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+			i += 3
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			w.RawString(s[p:i])
+			w.RawString(`\ufffd`)
+			i++
+			p = i
+			continue
+		case r == '\u2028' || r == '\u2029':
+			// JSONP line and paragraph separators, escaped as String does.
+			w.RawString(s[p:i])
+			w.RawString(`\u202`)
+			w.RawByte(hexLower[r&0xf])
+			i += size
+			p = i
+			continue
+		}
+		i += size
+	}
+	w.RawString(s[p:])
+	w.RawByte('"')
+}
+
+const hexLower = "0123456789abcdef"
+
+// wordNeedsLook reports whether any of the eight bytes of x is a control
+// byte (< 0x20), '"', '\\' or non-ASCII (>= 0x80): the bytes JSON string
+// writing must look at. The usual "has a zero byte" word tricks, exact for
+// the question "any?" (not for which byte).
+func wordNeedsLook(x uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	ctrl := (x - ones*0x20) &^ x // a byte below 0x20
+	q := x ^ ones*'"'
+	quote := (q - ones) &^ q // a zero byte in q: a '"' in x
+	b := x ^ ones*'\\'
+	bslash := (b - ones) &^ b
+	return (ctrl|quote|bslash|x)&highs != 0 // x: a non-ASCII byte
+}

@@ -1,0 +1,147 @@
+package decoder
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mailru/easyjson/jwriter"
+)
+
+// easyjsonString is what jwriter.Writer.String writes for s.
+func easyjsonString(s string, noEscapeHTML bool) []byte {
+	w := jwriter.Writer{NoEscapeHTML: noEscapeHTML}
+	w.String(s)
+	b, _ := w.BuildBytes()
+	return b
+}
+
+func ourString(s string, noEscapeHTML bool) []byte {
+	w := jwriter.Writer{NoEscapeHTML: noEscapeHTML}
+	writeString(&w, s)
+	b, _ := w.BuildBytes()
+	return b
+}
+
+// stringCases are strings whose JSON takes each path of writeString: words
+// with and without a byte to look at, every escape, valid and broken UTF-8
+// of each length, U+2028/2029, and the three-byte shortcut's edges.
+func stringCases() []string {
+	cs := []string{
+		"", "a", "wxid_ctqh94e1ahe722", "0768a034-4292-4cf6-bd85-379312eb9dc1",
+		"这是一条文本内容", "文本", "a\"b", `back\slash`, "tab\there", "nl\nx\r\n",
+		"\x00\x01\x1f\x7f", "<html>&amp;</html>", "line\u2028sep\u2029para",
+		"\xff", "ab\xc3", "\xe4\xb8", "\xed\xa0\x80", "\xef\xbf\xbd", "\xf0\x9f\x98\x80 emoji",
+		"\xe1\x80\x80\xec\xbf\xbf", "\xe2\x80\xa8", "\xe2\x82\xac euro", "\xe0\xa0\x80", "\xee\x80\x80",
+		"\xc2\xa0nbsp", "12345678\"12345678", "1234567\\", "12345678901234567\x19",
+		strings.Repeat("x", 63) + "\"", strings.Repeat("数据", 40) + "\xe4",
+	}
+	for c := 0; c < 256; c++ {
+		cs = append(cs, string([]byte{byte(c)}), "abcdefg"+string([]byte{byte(c)})+"hijklmnop")
+	}
+	return cs
+}
+
+// TestWriteStringMatchesEasyjson: writeString writes every string exactly
+// as easyjson's String does, with HTML escaping on and off.
+func TestWriteStringMatchesEasyjson(t *testing.T) {
+	for _, s := range stringCases() {
+		for _, noHTML := range []bool{true, false} {
+			if got, want := ourString(s, noHTML), easyjsonString(s, noHTML); !bytes.Equal(got, want) {
+				t.Errorf("writeString(%q, noEscapeHTML=%v) = %s, easyjson writes %s", s, noHTML, got, want)
+			}
+		}
+	}
+}
+
+func FuzzWriteString(f *testing.F) {
+	for _, s := range stringCases() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ourString(s, true), easyjsonString(s, true); !bytes.Equal(got, want) {
+			t.Fatalf("writeString(%q) = %s, easyjson writes %s", s, got, want)
+		}
+	})
+}
+
+// TestWordNeedsLook checks the word test against the byte test it stands
+// for, for each byte value at each position of the word, among plain bytes.
+func TestWordNeedsLook(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			want := c < 0x20 || c == '"' || c == '\\' || c >= 0x80
+			if got := wordNeedsLook(load64(string(b), 0)); got != want {
+				t.Errorf("byte %#x at %d: wordNeedsLook = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
+
+// TestFieldsJSONMatchesTags: the custom marshalers of fieldsjson.go write
+// each field of their struct under its json tag, in order, omitted when
+// the tag says omitempty and the value is zero: what encoding/json (and
+// easyjson's generated code) writes for plain ASCII values. Every field is
+// set in turn and all together, so a field added to the struct but not to
+// its marshaler fails here.
+func TestFieldsJSONMatchesTags(t *testing.T) {
+	for _, v := range []any{&WecomFields{}, &EyunFields{}} {
+		rv := reflect.ValueOf(v).Elem()
+		check := func(what string) {
+			w := jwriter.Writer{NoEscapeHTML: true}
+			v.(interface{ MarshalEasyJSON(*jwriter.Writer) }).MarshalEasyJSON(&w)
+			got, _ := w.BuildBytes()
+			want, _ := json.Marshal(v)
+			if !bytes.Equal(got, want) {
+				t.Errorf("%T %s:\n got %s\nwant %s", v, what, got, want)
+			}
+		}
+		check("zero")
+		for i := 0; i < rv.NumField(); i++ {
+			f := rv.Field(i)
+			name := rv.Type().Field(i).Name
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString("v_" + name)
+			case reflect.Int64, reflect.Int:
+				f.SetInt(int64(100 + i))
+			default:
+				t.Fatalf("%T.%s: a %v field; teach the marshaler and this test", v, name, f.Kind())
+			}
+			check("with " + name)
+			f.SetZero()
+		}
+		for i := 0; i < rv.NumField(); i++ {
+			if f := rv.Field(i); f.Kind() == reflect.String {
+				f.SetString("v" + string(rune('a'+i)))
+			} else {
+				f.SetInt(int64(7 + i))
+			}
+		}
+		check("all set")
+	}
+}
+
+// TestEnumNamesNeedNoEscaping: writeName writes the names as they are,
+// which is right only for names JSON does not escape.
+func TestEnumNamesNeedNoEscaping(t *testing.T) {
+	plain := regexp.MustCompile(`^[a-z_]*$`)
+	var names []string
+	for _, d := range Dialects() {
+		names = append(names, d.String())
+	}
+	for k := Kind(0); k < kindCount; k++ {
+		names = append(names, k.String())
+	}
+	names = append(names, ChatNone.String(), ChatPrivate.String(), ChatGroup.String())
+	for _, n := range names {
+		if !plain.MatchString(n) {
+			t.Errorf("name %q is not [a-z_]*: writeName would not escape it", n)
+		}
+	}
+}
