@@ -132,7 +132,12 @@ func (ev *Event) meta(js []byte) Meta {
 	const afield = `"account":"`
 	if i := indexAt(js, skip, skip+len(`","time":,`)+intLen(ev.Time), afield); i >= 0 {
 		s := i + len(afield)
-		if e := stringEnd(js, s); e > s {
+		e := s + len(ev.Account)
+		if plainPrefix(ev.Account) != len(ev.Account) || e >= len(js) || js[e] != '"' {
+			// Escaped: find the end of the string as written.
+			e = stringEnd(js, s)
+		}
+		if e > s {
 			m.Account = js[s:e:e]
 		}
 	}

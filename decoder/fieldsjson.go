@@ -46,24 +46,42 @@ type objectWriter struct {
 	started bool
 }
 
+// sep returns the byte before the next member: '{' for the first, ','
+// after.
+func (o *objectWriter) sep() byte {
+	if o.started {
+		return ','
+	}
+	o.started = true
+	return '{'
+}
+
 // key writes the member name key (with its quotes and colon), opening the
 // object or writing the comma before it.
 func (o *objectWriter) key(key string) {
-	if o.started {
-		o.w.RawByte(',')
-	} else {
-		o.w.RawByte('{')
-		o.started = true
-	}
+	o.w.RawByte(o.sep())
 	o.w.RawString(key)
 }
 
-// str writes a string member, omitted when empty.
+// str writes a string member, omitted when empty. A value with nothing to
+// escape goes into the buffer with its key in one step when the buffer has
+// room: the writer's RawByte and RawString are calls, each costing more
+// than the copy of a short id.
 func (o *objectWriter) str(key, v string) {
-	if v != "" {
-		o.key(key)
-		writeString(o.w, v)
+	if v == "" {
+		return
 	}
+	w := o.w
+	if b := w.Buffer.Buf; cap(b)-len(b) >= len(key)+len(v)+3 && w.NoEscapeHTML && plainPrefix(v) == len(v) {
+		b = append(b, o.sep())
+		b = append(b, key...)
+		b = append(b, '"')
+		b = append(b, v...)
+		w.Buffer.Buf = append(b, '"')
+		return
+	}
+	o.key(key)
+	writeString(w, v)
 }
 
 // num writes an integer member, omitted when zero.

@@ -23,13 +23,7 @@ func writeString(w *jwriter.Writer, s string) {
 		w.String(s)
 		return
 	}
-	i := 0
-	for i+8 <= len(s) && !wordNeedsLook(load64(s, i)) {
-		i += 8
-	}
-	for i < len(s) && s[i] >= 0x20 && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\' {
-		i++
-	}
+	i := plainPrefix(s)
 	if i == len(s) {
 		// Nothing to escape, the common case: one append when the buffer
 		// has room (its chunks are easyjson's; RawString handles a spill).
@@ -112,6 +106,23 @@ func writeString(w *jwriter.Writer, s string) {
 }
 
 const hexLower = "0123456789abcdef"
+
+// plainPrefix returns the length of the longest prefix of s that JSON
+// writes as it is (with HTML escaping off): no control byte, '"', '\\' or
+// non-ASCII byte.
+func plainPrefix(s string) int {
+	i := 0
+	for i+8 <= len(s) && !wordNeedsLook(load64(s, i)) {
+		i += 8
+	}
+	if i < len(s) && i+8 > len(s) && len(s) >= 8 && !wordNeedsLook(load64(s, len(s)-8)) {
+		return len(s) // the last eight bytes, overlapping the checked ones, are plain
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	return i
+}
 
 // wordNeedsLook reports whether any of the eight bytes of x is a control
 // byte (< 0x20), '"', '\\' or non-ASCII (>= 0x80): the bytes JSON string

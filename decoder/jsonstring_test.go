@@ -145,3 +145,38 @@ func TestEnumNamesNeedNoEscaping(t *testing.T) {
 		}
 	}
 }
+
+// TestAllDigits checks the word test of val.digits against the byte test,
+// for each byte value at each position among digits.
+func TestAllDigits(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("01234567")
+			b[pos] = byte(c)
+			want := c >= '0' && c <= '9'
+			if got := allDigits(load64(string(b), 0)); got != want {
+				t.Errorf("byte %#x at %d: allDigits = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
+
+// TestPlainPrefix: plainPrefix agrees with a byte-by-byte scan for strings
+// of every length up to three words, with one byte to look at anywhere.
+func TestPlainPrefix(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for at := -1; at < n; at++ {
+			for _, c := range []byte{'"', '\\', 0x1f, 0x80, 0xe4} {
+				b := bytes.Repeat([]byte("a"), n)
+				want := n
+				if at >= 0 {
+					b[at] = c
+					want = at
+				}
+				if got := plainPrefix(string(b)); got != want {
+					t.Errorf("plainPrefix(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}

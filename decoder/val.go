@@ -176,12 +176,30 @@ func (v val) digits() (s []byte, ok bool) {
 	if i == len(b) {
 		return nil, false
 	}
+	// Eight digits at a time: ids run to 19 digits.
+	for ; i+8 <= len(b); i += 8 {
+		if !allDigits(load64(bytesToString(b), i)) {
+			return nil, false
+		}
+	}
 	for _, c := range b[i:] {
 		if c < '0' || c > '9' {
 			return nil, false
 		}
 	}
 	return b, true
+}
+
+// allDigits reports whether the eight bytes of x are all ASCII digits: each
+// byte's high nibble is 3 and adding 6 to it does not carry into the high
+// nibble (low nibble <= 9).
+func allDigits(x uint64) bool {
+	const (
+		high = 0xf0f0f0f0f0f0f0f0
+		x30  = 0x3030303030303030
+		six  = 0x0606060606060606
+	)
+	return x&high == x30 && (x+six)&high == x30
 }
 
 // int returns v as an int64: a JSON integer, an integer in a string, or the
