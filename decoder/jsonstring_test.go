@@ -180,3 +180,24 @@ func TestPlainPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestHasEscape: hasEscape and hasEscapeWords find a backslash at any position of strings of
+// every length up to three words, and none where there is none.
+func TestHasEscape(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for at := -1; at < n; at++ {
+			b := bytes.Repeat([]byte("\\x\x80\xff\x5b\x5d"), 5)[:n] // bytes near '\\' (0x5c), no '\\' at odd places
+			for i := range b {
+				if b[i] == '\\' {
+					b[i] = 'z'
+				}
+			}
+			if at >= 0 {
+				b[at] = '\\'
+			}
+			if got, want := hasEscape(b), at >= 0; got != want || hasEscapeWords(b) != want {
+				t.Errorf("hasEscape(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package decoder
 
 import (
-	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -74,7 +73,38 @@ func (d *Decoder) text(v val) (s string, ok bool) {
 	return bytesToString(b), true
 }
 
-func hasEscape(b []byte) bool { return bytes.IndexByte(b, '\\') >= 0 }
+// hasEscapeWords reports whether the JSON string content b has a
+// backslash, eight bytes per step, the last word overlapping the one before.
+// The WebAssembly build's hasEscape (hasescape_wasm.go): there
+// bytes.IndexByte is a byte loop, and ids and texts are short.
+func hasEscapeWords(b []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+		bs    = ones * '\\'
+	)
+	s := bytesToString(b)
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] == '\\' {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; ; i += 8 {
+		if i+8 > len(s) {
+			i = len(s) - 8
+		}
+		x := load64(s, i) ^ bs // a zero byte where s has a backslash
+		if (x-ones)&^x&highs != 0 {
+			return true
+		}
+		if i+8 == len(s) {
+			return false
+		}
+	}
+}
 
 // appendUnescaped appends the unescaped content of a JSON string (without its
 // quotes) to dst. Lone surrogates become U+FFFD, as encoding/json does.
