@@ -27,6 +27,7 @@ export const KINDS = [
   "mini_program", "contact_card", "chat_history", "transfer", "red_packet", "quote", "pat",
   "recall", "system", "friend_request", "friend_deleted", "contact_update", "room_join",
   "room_leave", "room_topic", "room_info", "room_enter", "login", "logout", "offline",
+  "channels", "room_announcement", "room_todo", "call", "file_upload",
 ];
 
 // Error codes of the canonical error JSON (decoder.Codes()).
