@@ -537,7 +537,7 @@ func (t *Todo) IsDefined() bool {
 // <voipmsg type="VoIPBubbleMsg">).
 type Call struct {
 	Text     string `json:"text,omitempty"`      // <msg>: the line shown, e.g. 通话时长 00:25, 对方已取消
-	RoomType int64  `json:"room_type,omitempty"` // room_type as sent (public parsers disagree on 0/1)
+	RoomType int64  `json:"room_type"`           // room_type as sent, 0 included (public parsers disagree on which is video)
 	RoomID   string `json:"room_id,omitempty"`   // roomid, > 2^53: kept as digits
 	InviteID string `json:"invite_id,omitempty"` // inviteid64, else inviteid
 	Duration int64  `json:"duration,omitempty"`  // milliseconds (<duration> is seconds)

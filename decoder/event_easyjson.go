@@ -1362,7 +1362,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, i
 		out.RawString(prefix[1:])
 		out.String(string(in.Text))
 	}
-	if in.RoomType != 0 {
+	{
 		const prefix string = ",\"room_type\":"
 		if first {
 			first = false
@@ -1374,42 +1374,22 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, i
 	}
 	if in.RoomID != "" {
 		const prefix string = ",\"room_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
+		out.RawString(prefix)
 		out.String(string(in.RoomID))
 	}
 	if in.InviteID != "" {
 		const prefix string = ",\"invite_id\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
+		out.RawString(prefix)
 		out.String(string(in.InviteID))
 	}
 	if in.Duration != 0 {
 		const prefix string = ",\"duration\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
+		out.RawString(prefix)
 		out.Int64(int64(in.Duration))
 	}
 	if in.Time != 0 {
 		const prefix string = ",\"time\":"
-		if first {
-			first = false
-			out.RawString(prefix[1:])
-		} else {
-			out.RawString(prefix)
-		}
+		out.RawString(prefix)
 		out.Int64(int64(in.Time))
 	}
 	out.RawByte('}')

@@ -19,7 +19,7 @@ import (
 // because strings of one stay in the Event while another is parsed.
 type xmlScratch struct {
 	doc   xmlflat.Doc // the content document
-	inner xmlflat.Doc // escaped XML inside it: refermsg/content, recorditem
+	inner xmlflat.Doc // XML inside it: refermsg/content, recorditem, xmlcontent
 	src   xmlflat.Doc // <msgsource>, read for mentions
 	buf   []byte      // formatted strings (problem details)
 }
