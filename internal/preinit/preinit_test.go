@@ -116,12 +116,13 @@ func TestSnapshotRefusesWhatItCannotCopy(t *testing.T) {
 }
 
 func TestSegmentsKeepShortGaps(t *testing.T) {
-	mem := make([]byte, 200)
+	mem := make([]byte, 4*dataGap)
 	mem[3], mem[4] = 1, 2
 	mem[4+dataGap+1] = 3 // a gap of dataGap zeros: same segment
-	mem[150] = 4         // a long gap: a new segment
+	far := 4 + dataGap + 1 + dataGap + 2
+	mem[far] = 4 // a gap of dataGap+1 zeros: a new segment
 	got := segments(mem)
-	want := [][2]int{{3, 4 + dataGap + 2}, {150, 151}}
+	want := [][2]int{{3, 4 + dataGap + 2}, {far, far + 1}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("segments = %v, want %v", got, want)
 	}
