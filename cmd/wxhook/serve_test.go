@@ -231,6 +231,59 @@ func TestServeAdminAddr(t *testing.T) {
 	}
 }
 
+// TestServeAdminPprof: --admin-pprof serves Go's profiles on the admin
+// address and never on --addr; without an admin address it is refused.
+func TestServeAdminPprof(t *testing.T) {
+	if _, err := parseServe([]string{"--insecure", "--admin-addr", "off", "--admin-pprof"}, func(string) string { return "" }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "admin address") {
+		t.Fatalf("--admin-pprof with --admin-addr off: %v", err)
+	}
+	main, admin := freePort(t), freePort(t)
+	c, err := parseServe([]string{"--insecure", "--engine", "native", "--addr", fmt.Sprintf("127.0.0.1:%d", main),
+		"--admin-addr", fmt.Sprintf("127.0.0.1:%d", admin), "--admin-pprof", "--data-dir", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	get := func(port int, path string) (int, string) {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET :%d%s: %v", port, path, err)
+			}
+		}
+	}
+	if st, body := get(admin, "/debug/pprof/"); st != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("admin /debug/pprof/: %d %.200s", st, body)
+	}
+	if st, body := get(admin, "/debug/pprof/profile?seconds=1"); st != 200 || len(body) == 0 {
+		t.Errorf("admin CPU profile: %d, %d bytes", st, len(body))
+	}
+	if st, _ := get(main, "/debug/pprof/"); st != 404 {
+		t.Errorf("main /debug/pprof/: %d, want 404", st)
+	}
+	// The admin handler's own routes are still there.
+	if st, body := get(admin, "/metrics"); st != 200 || !strings.Contains(body, "wxhook_received_total") {
+		t.Errorf("admin /metrics: %d", st)
+	}
+	if st, _ := get(admin, "/nothing"); st != 404 {
+		t.Errorf("admin /nothing: %d", st)
+	}
+}
+
 func TestRedactURL(t *testing.T) {
 	if got := redactURL("redis://:pw@host:6379/0"); got != "redis://_@host:6379/0" {
 		t.Fatal(got)
