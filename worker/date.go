@@ -2,44 +2,33 @@ package worker
 
 import (
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// The Date header of the worker's 200 answers, formatted once a second by a
-// background goroutine: net/http reads the clock and formats the date for
-// every answer that has none, about 0.3 µs of the few µs the worker itself
-// spends on a callback (docs/BENCHMARKS.md "The worker end to end"). The
-// value is the current second, as net/http's is; it can lag by the timer's
-// slack (milliseconds), which RFC 9110 allows ("the best available
-// approximation").
-var httpDate struct {
-	start sync.Once
-	v     atomic.Pointer[[]string]
+// The Date header of the worker's 200 answers, formatted at most once a
+// second: net/http reads the clock and formats the date for every answer
+// that has none, about 0.3 µs of the few µs the worker itself spends on a
+// callback (docs/BENCHMARKS.md "The worker end to end"). Reading the clock
+// is cheap; the formatting is what is saved. The cache is renewed by the
+// first answer of each second rather than by a goroutine, so a process that
+// imports the package but serves nothing runs nothing.
+var httpDate atomic.Pointer[dateValue]
+
+type dateValue struct {
+	unix int64    // the second the value names
+	v    []string // net/http only reads it
 }
 
-// dateHeader returns the Date header value for an answer sent now. net/http
-// only reads it.
+// dateHeader returns the Date header value for an answer sent now. Two
+// goroutines crossing a second's boundary may both format it; either value
+// is right.
 func dateHeader() []string {
-	httpDate.start.Do(startDateClock)
-	return *httpDate.v.Load()
-}
-
-// startDateClock sets the date and starts the goroutine that renews it at
-// every second's start, for the life of the process (one for all Workers).
-func startDateClock() {
-	setDate(time.Now())
-	go func() {
-		for {
-			now := time.Now()
-			time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
-			setDate(time.Now())
-		}
-	}()
-}
-
-func setDate(t time.Time) {
-	v := []string{t.UTC().Format(http.TimeFormat)}
-	httpDate.v.Store(&v)
+	now := time.Now()
+	if d := httpDate.Load(); d != nil && d.unix == now.Unix() {
+		return d.v
+	}
+	d := &dateValue{unix: now.Unix(), v: []string{now.UTC().Format(http.TimeFormat)}}
+	httpDate.Store(d)
+	return d.v
 }
