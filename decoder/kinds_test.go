@@ -31,7 +31,7 @@ func decodeAs(t *testing.T, body []byte, dialect decoder.Dialect) decoder.Event 
 	var d decoder.Decoder
 	var ev decoder.Event
 	if err := d.Decode(body, dialect, &ev); err != nil {
-		t.Fatalf("decode: %v", err)
+		t.Fatalf("decode: %v\n%s", err, body)
 	}
 	return *ev.Clone()
 }

@@ -190,28 +190,7 @@ func TestServeAdminAddr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	get := func(port int, path string) (int, string) {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-			if err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode, string(b)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("GET :%d%s: %v", port, path, err)
-			}
-		}
-	}
+	get := serveUntilEnd(t, c)
 	if st, body := get(main, "/metrics"); st != 404 || !strings.Contains(body, "admin") {
 		t.Errorf("main /metrics: %d %s", st, body)
 	}
@@ -244,28 +223,7 @@ func TestServeAdminPprof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	get := func(port int, path string) (int, string) {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-			if err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode, string(b)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("GET :%d%s: %v", port, path, err)
-			}
-		}
-	}
+	get := serveUntilEnd(t, c)
 	if st, body := get(admin, "/debug/pprof/"); st != 200 || !strings.Contains(body, "goroutine") {
 		t.Errorf("admin /debug/pprof/: %d %.200s", st, body)
 	}
@@ -303,6 +261,36 @@ func metric(b []byte, name string) string {
 }
 
 // --- crash test ------------------------------------------------------------
+
+// serveUntilEnd runs serve with c until the test ends and returns a GET on
+// 127.0.0.1:port that retries until the listener is up (10 s) and gives the
+// status and body.
+func serveUntilEnd(t *testing.T, c *serveConfig) func(port int, path string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return func(port int, path string) (int, string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET :%d%s: %v", port, path, err)
+			}
+		}
+	}
+}
 
 func freePort(t *testing.T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
