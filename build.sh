@@ -16,6 +16,13 @@
 # sources = same bytes. GOWASM=satconv,signext uses two WebAssembly 2.0
 # features (non-trapping float-to-int, sign extension) that wazero, Node and
 # workerd all support; it makes decoding 5-20% faster.
+#
+# The module is then pre-initialized (internal/preinit): its _initialize is
+# run once here, under wazero with deterministic clocks and randomness, and
+# the memory and globals it leaves become the module's initial state, so
+# hosts start it without running the Go runtime's and the packages' init
+# (the V8 start-up cost, docs/BENCHMARKS.md "Start-up"). To see the packages'
+# init with GODEBUG=inittrace=1, build without it: build_raw below.
 set -eu
 
 cd "$(dirname "$0")"
@@ -23,10 +30,17 @@ MODULE=host/wxhook.wasm
 FILTER=bin/wxhook-filter.wasm
 VERSION=${WXHOOK_VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 
-build_module() {
+build_raw() {
 	env CGO_ENABLED=0 GOOS=wasip1 GOARCH=wasm GOWASM=satconv,signext GOFLAGS= \
 		go build -buildmode=c-shared -trimpath -buildvcs=false -pgo=off \
 		-ldflags="-s -w -buildid=" -o "$1" ./wasm
+}
+
+build_module() {
+	raw=$(mktemp)
+	build_raw "$raw"
+	env GOOS= GOARCH= GOWASM= GOFLAGS= go run ./internal/preinit/cmd/preinit "$raw" "$1" || { rm -f "$raw"; exit 1; }
+	rm -f "$raw"
 }
 
 # The filter is built with exactly the module's flags (wasm/filter's tests

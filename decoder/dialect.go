@@ -79,6 +79,14 @@ const (
 	KindLogin
 	KindLogout
 	KindOffline
+	// The kinds below were added after the ones above; a kind's number is
+	// part of the wasm ABI (the result header's kind byte), so new kinds are
+	// appended, never inserted.
+	KindChannels         // a shared WeChat Channels (视频号) post
+	KindRoomAnnouncement // a group announcement was published
+	KindRoomTodo         // a group to-do was set or changed
+	KindCall             // a voice or video call's record
+	KindFileUpload       // a file is being sent; the file itself follows as KindFile
 	kindCount
 )
 
@@ -112,6 +120,12 @@ var kindNames = [...]string{
 	KindLogin:         "login",
 	KindLogout:        "logout",
 	KindOffline:       "offline",
+
+	KindChannels:         "channels",
+	KindRoomAnnouncement: "room_announcement",
+	KindRoomTodo:         "room_todo",
+	KindCall:             "call",
+	KindFileUpload:       "file_upload",
 }
 
 // String returns the canonical kind name.

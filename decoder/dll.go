@@ -5,10 +5,10 @@ package decoder
 // object's fields are those of the vendor's page for the event (seed D for
 // video 20004; testdata/SOURCES.md cites the others), mapped as the dll table
 // of docs/SCHEMA.md says: text 20002 (a quote when it carries quoteMessage),
-// video 20004, emoji 20006, name card 20008, mini program 20009, voice 20012,
-// text with images 20014 (no canonical kind: unknown, raw kept), recall
-// 20015, friend deleted 20019, login 10001 and the older private message
-// 10002.
+// video 20004, emoji 20006, name card 20008, mini program 20009, channels
+// 20010, voice 20012, text with images 20014 (no canonical kind: unknown, raw
+// kept), recall 20015, friend deleted 20019, login 10001 and the older
+// private message 10002.
 func (d *Decoder) dllEvent(ev *Event) error {
 	env := &d.env
 	d.dialect = DLL
@@ -112,6 +112,21 @@ func (d *Decoder) dllEvent(ev *Event) error {
 		}
 		dl.Type = d.num(x.Type, "data.type")
 		dl.SourceType = d.num(x.SourceType, "data.sourceType")
+	case "20010":
+		// A shared Channels post: the page's fields are the appmsg 51
+		// <finderFeed>'s, flattened.
+		ev.Kind = KindChannels
+		c := &ev.Channels
+		c.ObjectID = d.id(x.ObjectID, "data.objectId")
+		c.NonceID = d.str(x.ObjectNonceID, "data.objectNonceId")
+		c.FeedType = d.num(x.FeedType, "data.feedType")
+		c.Nickname = d.str(x.Nickname, "data.nickname")
+		c.Title = d.str(x.Title, "data.title")
+		c.Desc = d.str(x.Desc, "data.desc")
+		c.URL = d.str(x.URL, "data.url")
+		c.ThumbURL = d.str(x.ThumbURL, "data.thumbUrl")
+		c.CoverURL = d.str(x.CoverURL, "data.coverUrl")
+		dl.Extras = d.str(x.Extras, "data.extras")
 	case "20012":
 		ev.Kind = KindVoice
 		d.dllMedia(ev, x, &x.C2CCDNData, &dllC2CPaths)

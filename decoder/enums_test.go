@@ -33,7 +33,7 @@ func TestDialectsKindsCodes(t *testing.T) {
 	}
 
 	ks := decoder.Kinds()
-	if ks[0] != decoder.KindUnknown || ks[len(ks)-1] != decoder.KindOffline {
+	if ks[0] != decoder.KindUnknown || ks[len(ks)-1] != decoder.KindFileUpload {
 		t.Fatalf("Kinds() = %v..%v", ks[0], ks[len(ks)-1])
 	}
 	seen := map[string]bool{}

@@ -49,6 +49,10 @@ type Event struct {
 	Friend      FriendRequest `json:"friend_request,omitempty"`
 	RoomChange  RoomChange    `json:"room_change,omitempty"`
 	RoomInfo    RoomInfo      `json:"room_info,omitempty"`
+	Channels    Channels      `json:"channels,omitempty"`
+	Announce    Announcement  `json:"announcement,omitempty"`
+	Todo        Todo          `json:"todo,omitempty"`
+	Call        Call          `json:"call,omitempty"`
 
 	Wecom WecomFields `json:"wecom,omitempty"`
 	Eyun  EyunFields  `json:"eyun,omitempty"`
@@ -444,6 +448,112 @@ func (r *RoomInfo) IsDefined() bool {
 		r.AddContactScene != 0
 }
 
+// Channels is a shared WeChat Channels (视频号) post: appmsg type 51, whose
+// <finderFeed> names the post, or the dll vendor's 20010 event. (The
+// appmsg's own title is WeChat's "upgrade to see this" line, not the post's.)
+type Channels struct {
+	ObjectID   string `json:"object_id,omitempty"`   // objectId, > 2^53: kept as digits
+	NonceID    string `json:"nonce_id,omitempty"`    // objectNonceId, needed with object_id to open the post
+	FeedType   int64  `json:"feed_type,omitempty"`   // feedType
+	UserName   string `json:"user_name,omitempty"`   // the channel's id (…@finder)
+	Nickname   string `json:"nickname,omitempty"`    // the channel's name
+	Avatar     string `json:"avatar,omitempty"`      // the channel's avatar
+	Title      string `json:"title,omitempty"`       // dll 20010 title
+	Desc       string `json:"desc,omitempty"`        // the post's text
+	MediaCount int64  `json:"media_count,omitempty"` // mediaCount
+	URL        string `json:"url,omitempty"`         // the first media's url
+	ThumbURL   string `json:"thumb_url,omitempty"`   // the first media's thumbnail
+	CoverURL   string `json:"cover_url,omitempty"`   // the first media's cover
+	Width      int64  `json:"width,omitempty"`
+	Height     int64  `json:"height,omitempty"`
+}
+
+// IsDefined reports whether any field is set.
+func (c *Channels) IsDefined() bool {
+	return len(c.ObjectID) != 0 ||
+		len(c.NonceID) != 0 ||
+		c.FeedType != 0 ||
+		len(c.UserName) != 0 ||
+		len(c.Nickname) != 0 ||
+		len(c.Avatar) != 0 ||
+		len(c.Title) != 0 ||
+		len(c.Desc) != 0 ||
+		c.MediaCount != 0 ||
+		len(c.URL) != 0 ||
+		len(c.ThumbURL) != 0 ||
+		len(c.CoverURL) != 0 ||
+		c.Width != 0 ||
+		c.Height != 0
+}
+
+// Announcement is a group announcement (sysmsg mmchatroombarannouncememt).
+type Announcement struct {
+	ID       string `json:"id,omitempty"`        // announcement_id
+	Text     string `json:"text,omitempty"`      // the announcement (<content>)
+	Editor   string `json:"editor,omitempty"`    // who published it
+	EditTime int64  `json:"edit_time,omitempty"` // unix milliseconds
+}
+
+// IsDefined reports whether any field is set.
+func (a *Announcement) IsDefined() bool {
+	return len(a.ID) != 0 ||
+		len(a.Text) != 0 ||
+		len(a.Editor) != 0 ||
+		a.EditTime != 0
+}
+
+// Todo is a group to-do (sysmsg roomtoolstips <todo>): a message someone
+// set as the group's to-do, or a change to one.
+type Todo struct {
+	ID           string `json:"id,omitempty"`             // todoid
+	Op           int64  `json:"op,omitempty"`             // op as sent (0 in the documented "set")
+	Title        string `json:"title,omitempty"`          // title
+	Creator      string `json:"creator,omitempty"`        // creator
+	Manager      string `json:"manager,omitempty"`        // manager
+	Operator     string `json:"operator,omitempty"`       // oper: who did this
+	RelatedMsgID string `json:"related_msg_id,omitempty"` // the message set as to-do
+	AppUserName  string `json:"app_user_name,omitempty"`  // username: the tool behind it
+	Scene        string `json:"scene,omitempty"`          // scene, e.g. altertodo_set
+	Template     string `json:"template,omitempty"`       // the notice's template
+	Time         int64  `json:"time,omitempty"`           // unix milliseconds
+}
+
+// IsDefined reports whether any field is set.
+func (t *Todo) IsDefined() bool {
+	return len(t.ID) != 0 ||
+		t.Op != 0 ||
+		len(t.Title) != 0 ||
+		len(t.Creator) != 0 ||
+		len(t.Manager) != 0 ||
+		len(t.Operator) != 0 ||
+		len(t.RelatedMsgID) != 0 ||
+		len(t.AppUserName) != 0 ||
+		len(t.Scene) != 0 ||
+		len(t.Template) != 0 ||
+		t.Time != 0
+}
+
+// Call is the record WeChat leaves of a voice or video call (msgType 50,
+// <voipmsg type="VoIPBubbleMsg">).
+type Call struct {
+	Text     string `json:"text,omitempty"`      // <msg>: the line shown, e.g. 通话时长 00:25, 对方已取消
+	RoomType int64  `json:"room_type"`           // room_type as sent, 0 included (public parsers disagree on which is video)
+	RoomID   string `json:"room_id,omitempty"`   // roomid, > 2^53: kept as digits
+	InviteID string `json:"invite_id,omitempty"` // inviteid64, else inviteid
+	Duration int64  `json:"duration,omitempty"`  // milliseconds (<duration> is seconds)
+	Time     int64  `json:"time,omitempty"`      // <timestamp>, unix milliseconds
+}
+
+// IsDefined reports whether any field is set.
+func (c *Call) IsDefined() bool {
+	return len(c.Text) != 0 ||
+		c.RoomType != 0 ||
+		len(c.RoomID) != 0 ||
+		len(c.InviteID) != 0 ||
+		c.Duration != 0 ||
+		c.Time != 0
+}
+
 // WecomFields carries the wecom envelope fields with no canonical home.
 type WecomFields struct {
 	Seq       string `json:"seq,omitempty"`
@@ -508,7 +618,7 @@ type DLLFields struct {
 	IsPC           int64  `json:"is_pc"`
 	// Per-event fields with no canonical home: 20002 quoteAppInfo (the
 	// quoted message's appInfo), 20006 type and sourceType, 20008 source,
-	// 10001 device, phone and country, 10002 fromType.
+	// 10001 device, phone and country, 10002 fromType, 20010 extras.
 	QuoteAppInfo string `json:"quote_app_info,omitempty"`
 	Type         int64  `json:"type,omitempty"`
 	SourceType   int64  `json:"source_type,omitempty"`
@@ -517,6 +627,7 @@ type DLLFields struct {
 	Phone        string `json:"phone,omitempty"`
 	Country      string `json:"country,omitempty"`
 	FromType     string `json:"from_type,omitempty"`
+	Extras       string `json:"extras,omitempty"` // 20010 extras
 }
 
 // IsDefined reports whether any field is set.
@@ -540,7 +651,8 @@ func (d *DLLFields) IsDefined() bool {
 		len(d.Device) != 0 ||
 		len(d.Phone) != 0 ||
 		len(d.Country) != 0 ||
-		len(d.FromType) != 0
+		len(d.FromType) != 0 ||
+		len(d.Extras) != 0
 }
 
 // GeweFields carries the gewe envelope and Data fields with no canonical

@@ -164,14 +164,22 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *E
 			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in, &out.RoomChange)
 		case "room_info":
 			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(in, &out.RoomInfo)
+		case "channels":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in, &out.Channels)
+		case "announcement":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in, &out.Announce)
+		case "todo":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in, &out.Todo)
+		case "call":
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in, &out.Call)
 		case "wecom":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in, &out.Wecom)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in, &out.Wecom)
 		case "eyun":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in, &out.Eyun)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in, &out.Eyun)
 		case "dll":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in, &out.DLL)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &out.DLL)
 		case "gewe":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in, &out.Gewe)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in, &out.Gewe)
 		case "content":
 			if in.IsNull() {
 				in.Skip()
@@ -179,7 +187,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(in *jlexer.Lexer, out *E
 				out.Content = string(in.String())
 			}
 		case "problem":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in, &out.Problem)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder23(in, &out.Problem)
 		case "raw":
 			if in.IsNull() {
 				in.Skip()
@@ -351,6 +359,26 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 		out.RawString(prefix)
 		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out, in.RoomInfo)
 	}
+	if (in.Channels).IsDefined() {
+		const prefix string = ",\"channels\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.Channels)
+	}
+	if (in.Announce).IsDefined() {
+		const prefix string = ",\"announcement\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Announce)
+	}
+	if (in.Todo).IsDefined() {
+		const prefix string = ",\"todo\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.Todo)
+	}
+	if (in.Call).IsDefined() {
+		const prefix string = ",\"call\":"
+		out.RawString(prefix)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Call)
+	}
 	if (in.Wecom).IsDefined() {
 		const prefix string = ",\"wecom\":"
 		out.RawString(prefix)
@@ -364,12 +392,12 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.DLL).IsDefined() {
 		const prefix string = ",\"dll\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.DLL)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, in.DLL)
 	}
 	if (in.Gewe).IsDefined() {
 		const prefix string = ",\"gewe\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Gewe)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out, in.Gewe)
 	}
 	if in.Content != "" {
 		const prefix string = ",\"content\":"
@@ -379,7 +407,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Problem).IsDefined() {
 		const prefix string = ",\"problem\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, in.Problem)
 	}
 	if (in.Raw).IsDefined() {
 		const prefix string = ",\"raw\":"
@@ -398,7 +426,7 @@ func (v Event) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *Event) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder(l, v)
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *Problem) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder23(in *jlexer.Lexer, out *Problem) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -446,7 +474,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in Problem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in Problem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -488,7 +516,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, i
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *GeweFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in *jlexer.Lexer, out *GeweFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -572,7 +600,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in GeweFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in GeweFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -674,7 +702,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, i
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out *DLLFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *DLLFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -808,6 +836,12 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out 
 			} else {
 				out.FromType = string(in.String())
 			}
+		case "extras":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Extras = string(in.String())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -818,7 +852,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in DLLFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in DLLFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -968,9 +1002,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, i
 		out.RawString(prefix)
 		out.String(string(in.FromType))
 	}
+	if in.Extras != "" {
+		const prefix string = ",\"extras\":"
+		out.RawString(prefix)
+		out.String(string(in.Extras))
+	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out *EyunFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *EyunFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1054,7 +1093,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in EyunFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out *jwriter.Writer, in EyunFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1131,7 +1170,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, i
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out *WecomFields) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out *WecomFields) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1191,7 +1230,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in WecomFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder23(out *jwriter.Writer, in WecomFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1250,6 +1289,650 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, i
 			out.RawString(prefix)
 		}
 		out.String(string(in.Extension))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out *Call) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		case "room_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RoomType = int64(in.Int64())
+			}
+		case "room_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RoomID = string(in.String())
+			}
+		case "invite_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.InviteID = string(in.String())
+			}
+		case "duration":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Duration = int64(in.Int64())
+			}
+		case "time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Time = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in Call) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Text != "" {
+		const prefix string = ",\"text\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Text))
+	}
+	{
+		const prefix string = ",\"room_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.RoomType))
+	}
+	if in.RoomID != "" {
+		const prefix string = ",\"room_id\":"
+		out.RawString(prefix)
+		out.String(string(in.RoomID))
+	}
+	if in.InviteID != "" {
+		const prefix string = ",\"invite_id\":"
+		out.RawString(prefix)
+		out.String(string(in.InviteID))
+	}
+	if in.Duration != 0 {
+		const prefix string = ",\"duration\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Duration))
+	}
+	if in.Time != 0 {
+		const prefix string = ",\"time\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Time))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out *Todo) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = string(in.String())
+			}
+		case "op":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Op = int64(in.Int64())
+			}
+		case "title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Title = string(in.String())
+			}
+		case "creator":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Creator = string(in.String())
+			}
+		case "manager":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Manager = string(in.String())
+			}
+		case "operator":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Operator = string(in.String())
+			}
+		case "related_msg_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RelatedMsgID = string(in.String())
+			}
+		case "app_user_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.AppUserName = string(in.String())
+			}
+		case "scene":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Scene = string(in.String())
+			}
+		case "template":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Template = string(in.String())
+			}
+		case "time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Time = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in Todo) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ID != "" {
+		const prefix string = ",\"id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.ID))
+	}
+	if in.Op != 0 {
+		const prefix string = ",\"op\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Op))
+	}
+	if in.Title != "" {
+		const prefix string = ",\"title\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Title))
+	}
+	if in.Creator != "" {
+		const prefix string = ",\"creator\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Creator))
+	}
+	if in.Manager != "" {
+		const prefix string = ",\"manager\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Manager))
+	}
+	if in.Operator != "" {
+		const prefix string = ",\"operator\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Operator))
+	}
+	if in.RelatedMsgID != "" {
+		const prefix string = ",\"related_msg_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.RelatedMsgID))
+	}
+	if in.AppUserName != "" {
+		const prefix string = ",\"app_user_name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.AppUserName))
+	}
+	if in.Scene != "" {
+		const prefix string = ",\"scene\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Scene))
+	}
+	if in.Template != "" {
+		const prefix string = ",\"template\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Template))
+	}
+	if in.Time != 0 {
+		const prefix string = ",\"time\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Time))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out *Announcement) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = string(in.String())
+			}
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		case "editor":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Editor = string(in.String())
+			}
+		case "edit_time":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.EditTime = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in Announcement) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ID != "" {
+		const prefix string = ",\"id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.ID))
+	}
+	if in.Text != "" {
+		const prefix string = ",\"text\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Text))
+	}
+	if in.Editor != "" {
+		const prefix string = ",\"editor\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Editor))
+	}
+	if in.EditTime != 0 {
+		const prefix string = ",\"edit_time\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.EditTime))
+	}
+	out.RawByte('}')
+}
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out *Channels) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "object_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ObjectID = string(in.String())
+			}
+		case "nonce_id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.NonceID = string(in.String())
+			}
+		case "feed_type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.FeedType = int64(in.Int64())
+			}
+		case "user_name":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserName = string(in.String())
+			}
+		case "nickname":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Nickname = string(in.String())
+			}
+		case "avatar":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Avatar = string(in.String())
+			}
+		case "title":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Title = string(in.String())
+			}
+		case "desc":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Desc = string(in.String())
+			}
+		case "media_count":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MediaCount = int64(in.Int64())
+			}
+		case "url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.URL = string(in.String())
+			}
+		case "thumb_url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ThumbURL = string(in.String())
+			}
+		case "cover_url":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CoverURL = string(in.String())
+			}
+		case "width":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Width = int64(in.Int64())
+			}
+		case "height":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Height = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in Channels) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ObjectID != "" {
+		const prefix string = ",\"object_id\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.ObjectID))
+	}
+	if in.NonceID != "" {
+		const prefix string = ",\"nonce_id\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.NonceID))
+	}
+	if in.FeedType != 0 {
+		const prefix string = ",\"feed_type\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.FeedType))
+	}
+	if in.UserName != "" {
+		const prefix string = ",\"user_name\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.UserName))
+	}
+	if in.Nickname != "" {
+		const prefix string = ",\"nickname\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Nickname))
+	}
+	if in.Avatar != "" {
+		const prefix string = ",\"avatar\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Avatar))
+	}
+	if in.Title != "" {
+		const prefix string = ",\"title\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Title))
+	}
+	if in.Desc != "" {
+		const prefix string = ",\"desc\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Desc))
+	}
+	if in.MediaCount != 0 {
+		const prefix string = ",\"media_count\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.MediaCount))
+	}
+	if in.URL != "" {
+		const prefix string = ",\"url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.URL))
+	}
+	if in.ThumbURL != "" {
+		const prefix string = ",\"thumb_url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.ThumbURL))
+	}
+	if in.CoverURL != "" {
+		const prefix string = ",\"cover_url\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.CoverURL))
+	}
+	if in.Width != 0 {
+		const prefix string = ",\"width\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Width))
+	}
+	if in.Height != 0 {
+		const prefix string = ",\"height\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Height))
 	}
 	out.RawByte('}')
 }
@@ -1466,7 +2149,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in *jlexer.Lexer, out 
 				}
 				for !in.IsDelim(']') {
 					var v4 Member
-					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in, &v4)
+					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder24(in, &v4)
 					out.Members = append(out.Members, v4)
 					in.WantComma()
 				}
@@ -1528,7 +2211,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, i
 				if v5 > 0 {
 					out.RawByte(',')
 				}
-				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out, v6)
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder24(out, v6)
 			}
 			out.RawByte(']')
 		}
@@ -1555,7 +2238,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, i
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out *Member) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder24(in *jlexer.Lexer, out *Member) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1591,7 +2274,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in Member) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder24(out *jwriter.Writer, in Member) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2054,7 +2737,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 				}
 				for !in.IsDelim(']') {
 					var v7 HistoryItem
-					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in, &v7)
+					easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder25(in, &v7)
 					out.Items = append(out.Items, v7)
 					in.WantComma()
 				}
@@ -2104,14 +2787,14 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in
 				if v8 > 0 {
 					out.RawByte(',')
 				}
-				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, v9)
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder25(out, v9)
 			}
 			out.RawByte(']')
 		}
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out *HistoryItem) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder25(in *jlexer.Lexer, out *HistoryItem) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2159,7 +2842,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in HistoryItem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder25(out *jwriter.Writer, in HistoryItem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2908,7 +3591,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(in *jlexer.Lexer, out *
 				out.TodoFlag = int64(in.Int64())
 			}
 		case "thumb":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in, &out.Thumb)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder26(in, &out.Thumb)
 		default:
 			in.SkipRecursive()
 		}
@@ -3027,11 +3710,11 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in
 		} else {
 			out.RawString(prefix)
 		}
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out, in.Thumb)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out, in.Thumb)
 	}
 	out.RawByte('}')
 }
-func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in *jlexer.Lexer, out *Thumb) {
+func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder26(in *jlexer.Lexer, out *Thumb) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3109,7 +3792,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out *jwriter.Writer, in Thumb) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out *jwriter.Writer, in Thumb) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3559,7 +4242,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *
 				out.ProductID = string(in.String())
 			}
 		case "thumb":
-			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in, &out.Thumb)
+			easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder26(in, &out.Thumb)
 		default:
 			in.SkipRecursive()
 		}
@@ -3768,7 +4451,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in
 		} else {
 			out.RawString(prefix)
 		}
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out, in.Thumb)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out, in.Thumb)
 	}
 	out.RawByte('}')
 }

@@ -3,34 +3,11 @@ package decoder_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wxhook/wxhook/decoder"
-	"github.com/wxhook/wxhook/internal/conformance"
 )
-
-// geweFixture reads testdata/callbacks/gewe/name.
-func geweFixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(conformance.Dir(), "callbacks", "gewe", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func decodeGewe(t *testing.T, body []byte, dialect decoder.Dialect) decoder.Event {
-	t.Helper()
-	var d decoder.Decoder
-	var ev decoder.Event
-	if err := d.Decode(body, dialect, &ev); err != nil {
-		t.Fatalf("decode: %v\n%s", err, body)
-	}
-	return *ev.Clone()
-}
 
 func TestGeweDialectName(t *testing.T) {
 	d, ok := decoder.ParseDialect("gewe")
@@ -46,14 +23,14 @@ func TestGeweDialectName(t *testing.T) {
 // NewMsgId exceeds 2^53 (and may exceed 2^63): the id and the dedup key keep
 // its digits whether GeWe sends a number (the document) or a string (OZ).
 func TestGeweNewMsgIdExact(t *testing.T) {
-	body := geweFixture(t, "doc_text_private.json")
+	body := fixture(t, "gewe", "doc_text_private")
 	const doc = `"NewMsgId": 7773749793478223190`
 	if !bytes.Contains(body, []byte(doc)) {
 		t.Fatal("fixture changed")
 	}
 	for _, id := range []string{"7773749793478223190", "18446744073709551615", `"18446744073709551615"`} {
 		b := bytes.Replace(body, []byte(doc), []byte(`"NewMsgId": `+id), 1)
-		ev := decodeGewe(t, b, decoder.Auto)
+		ev := decodeAs(t, b, decoder.Auto)
 		want := strings.Trim(id, `"`)
 		if ev.ID != want || ev.DedupKey != "gewe:wx_wR_U4zPj2M_OTS3BCyoE4:"+want {
 			t.Errorf("NewMsgId %s: id %q key %q", id, ev.ID, ev.DedupKey)
@@ -66,17 +43,17 @@ func TestGeweNewMsgIdExact(t *testing.T) {
 // sender and the text are told apart. A message sent to the room keeps its
 // sender.
 func TestGeweGroupText(t *testing.T) {
-	body := geweFixture(t, "doc_text_private.json")
+	body := fixture(t, "gewe", "doc_text_private")
 	b := bytes.Replace(body, []byte(`"string": "wxid_phyyedw9xap22"`), []byte(`"string": "34757816141@chatroom"`), 1)
 	b = bytes.Replace(b, []byte(`"string": "123"`), []byte(`"string": "wxid_8pvka4jg6qzt22:\n123"`), 1)
-	ev := decodeGewe(t, b, decoder.Gewe)
+	ev := decodeAs(t, b, decoder.Gewe)
 	if ev.Kind != decoder.KindText || ev.Chat != decoder.ChatGroup || ev.Room != "34757816141@chatroom" ||
 		ev.From != "wxid_8pvka4jg6qzt22" || ev.Text != "123" || ev.Self {
 		t.Errorf("got kind %v chat %v room %q from %q text %q self %v", ev.Kind, ev.Chat, ev.Room, ev.From, ev.Text, ev.Self)
 	}
 
 	b = bytes.Replace(body, []byte(`"string": "wxid_0xsqb3o0tsvz22"`), []byte(`"string": "34757816141@chatroom"`), 1)
-	ev = decodeGewe(t, b, decoder.Gewe)
+	ev = decodeAs(t, b, decoder.Gewe)
 	if ev.Chat != decoder.ChatGroup || ev.Room != "34757816141@chatroom" || ev.From != "wxid_phyyedw9xap22" || !ev.Self {
 		t.Errorf("sent to a room: chat %v room %q from %q self %v", ev.Chat, ev.Room, ev.From, ev.Self)
 	}
@@ -85,7 +62,7 @@ func TestGeweGroupText(t *testing.T) {
 // The callback test GeWe posts when the callback address is set carries
 // testMsg and token (read by public gewechat clients; see SOURCES.md).
 func TestGeweTestPing(t *testing.T) {
-	ev := decodeGewe(t, []byte(`{"testMsg":"ping","token":"t1"}`), decoder.Auto)
+	ev := decodeAs(t, []byte(`{"testMsg":"ping","token":"t1"}`), decoder.Auto)
 	if ev.Vendor != decoder.Gewe || ev.Kind != decoder.KindSystem || ev.Text != "ping" || ev.Gewe.TestMsg != "ping" ||
 		!strings.HasPrefix(ev.DedupKey, "gewe:h:") {
 		t.Errorf("ping: %+v", ev)
@@ -93,7 +70,7 @@ func TestGeweTestPing(t *testing.T) {
 }
 
 func TestGeweErrors(t *testing.T) {
-	text := geweFixture(t, "doc_text_private.json")
+	text := fixture(t, "gewe", "doc_text_private")
 	var d decoder.Decoder
 	var ev decoder.Event
 	cases := []struct {
@@ -126,7 +103,7 @@ func TestGeweErrors(t *testing.T) {
 
 // A TypeName wxhook does not model is kept whole, with the reason.
 func TestGeweUnknownTypeName(t *testing.T) {
-	ev := decodeGewe(t, []byte(`{"TypeName":"ModUserInfo","Appid":"wx_a","Wxid":"wxid_a","Data":{}}`), decoder.Auto)
+	ev := decodeAs(t, []byte(`{"TypeName":"ModUserInfo","Appid":"wx_a","Wxid":"wxid_a","Data":{}}`), decoder.Auto)
 	if ev.Kind != decoder.KindUnknown || len(ev.Raw) == 0 || ev.Problem.Field != "TypeName" ||
 		!strings.Contains(ev.Problem.Detail, "ModUserInfo") {
 		t.Errorf("got %+v", ev)

@@ -13,7 +13,7 @@ func TestIsDefinedCoversEveryField(t *testing.T) {
 	type definer interface{ IsDefined() bool }
 	values := []definer{&Media{}, &Thumb{}, &Location{}, &Link{}, &MiniProgram{}, &Card{}, &Quote{},
 		&Transfer{}, &RedPacket{}, &ChatHistory{}, &Pat{}, &Recall{}, &FriendRequest{}, &RoomChange{},
-		&RoomInfo{}, &WecomFields{}, &EyunFields{}, &DLLFields{}, &GeweFields{}, &Problem{}}
+		&RoomInfo{}, &Channels{}, &Announcement{}, &Todo{}, &Call{}, &WecomFields{}, &EyunFields{}, &DLLFields{}, &GeweFields{}, &Problem{}}
 	for _, v := range values {
 		rv := reflect.ValueOf(v).Elem()
 		name := rv.Type().Name()

@@ -623,6 +623,16 @@ type refMsgXML struct {
 			SceneID       string `xml:"sceneid"`
 			IconURL       string `xml:"iconurl"`
 		} `xml:"wcpayinfo"`
+		FinderFeed struct {
+			ObjectID   string `xml:"objectId"`
+			NonceID    string `xml:"objectNonceId"`
+			FeedType   int64  `xml:"feedType"`
+			UserName   string `xml:"username"`
+			Nickname   string `xml:"nickname"`
+			Avatar     string `xml:"avatar"`
+			Desc       string `xml:"desc"`
+			MediaCount int64  `xml:"mediaCount"`
+		} `xml:"finderFeed"`
 		ReferMsg *struct {
 			Type        int64  `xml:"type"`
 			SvrID       string `xml:"svrid"`
@@ -665,6 +675,37 @@ type refSysMsgXML struct {
 		Template string `xml:"template"`
 	} `xml:"pat"`
 	Template string `xml:"sysmsgtemplate>content_template>template"`
+	Announce struct {
+		Content string `xml:"content"`
+		ID      string `xml:"announcement_id"`
+	} `xml:"mmchatroombarannouncememt"`
+	Todo *struct {
+		ID           string `xml:"todoid"`
+		Op           int64  `xml:"op"`
+		Title        string `xml:"title"`
+		Creator      string `xml:"creator"`
+		Manager      string `xml:"manager"`
+		Oper         string `xml:"oper"`
+		RelatedMsgID string `xml:"related_msgid"`
+		UserName     string `xml:"username"`
+		Scene        string `xml:"scene"`
+		Template     string `xml:"template"`
+		Time         int64  `xml:"time"`
+	} `xml:"todo"`
+}
+
+// refVoIPXML is a call's record, <voipmsg type="VoIPBubbleMsg">.
+type refVoIPXML struct {
+	XMLName xml.Name `xml:"voipmsg"`
+	Bubble  struct {
+		Msg        string `xml:"msg"`
+		RoomType   int64  `xml:"room_type"`
+		RoomID     string `xml:"roomid"`
+		InviteID   string `xml:"inviteid"`
+		InviteID64 string `xml:"inviteid64"`
+		Duration   int64  `xml:"duration"`
+		Timestamp  int64  `xml:"timestamp"`
+	} `xml:"VoIPBubbleMsg"`
 }
 
 // refWeChat decodes WeChat's XML content for msgType into ev.
@@ -692,6 +733,15 @@ func refWeChat(ev *Event, msgType int64, content string) {
 		case s.Type == "pat":
 			ev.Kind = KindPat
 			ev.Pat = Pat{From: s.Pat.FromUser, Patted: s.Pat.Patted, Chat: s.Pat.ChatUser, Template: s.Pat.Template}
+		case s.Type == "mmchatroombarannouncememt":
+			ev.Kind = KindRoomAnnouncement
+			ev.Announce = Announcement{ID: s.Announce.ID, Text: s.Announce.Content}
+		case s.Type == "roomtoolstips" && s.Todo != nil:
+			t := s.Todo
+			ev.Kind = KindRoomTodo
+			ev.Todo = Todo{ID: t.ID, Op: t.Op, Title: t.Title, Creator: t.Creator, Manager: t.Manager,
+				Operator: t.Oper, RelatedMsgID: t.RelatedMsgID, AppUserName: t.UserName, Scene: t.Scene,
+				Template: t.Template, Time: refMillis(t.Time)}
 		case s.Type != "sysmsgtemplate":
 			ev.Kind, ev.Content = KindSystem, content
 		case strings.Contains(s.Template, "加入了群聊"), strings.Contains(s.Template, "加入群聊"):
@@ -705,6 +755,21 @@ func refWeChat(ev *Event, msgType int64, content string) {
 			ev.RoomChange.Template = s.Template
 		default:
 			ev.Kind, ev.Content = KindSystem, content
+		}
+		return
+	}
+	if msgType == 50 {
+		var v refVoIPXML
+		if err := xml.Unmarshal([]byte(body), &v); err != nil {
+			fail(err)
+			return
+		}
+		b := &v.Bubble
+		ev.Kind = KindCall
+		ev.Call = Call{Text: b.Msg, RoomType: b.RoomType, RoomID: b.RoomID, InviteID: b.InviteID64,
+			Duration: b.Duration * 1000, Time: refMillis(b.Timestamp)}
+		if ev.Call.InviteID == "" {
+			ev.Call.InviteID = b.InviteID
 		}
 		return
 	}
@@ -796,6 +861,16 @@ func refWeChat(ev *Event, msgType int64, content string) {
 		case 8:
 			ev.Kind = KindEmoji
 			ev.Media = Media{FileName: a.Title, MD5: a.MD5, Size: a.AppAttach.TotalLen}
+			return
+		case 74:
+			ev.Kind = KindFileUpload
+			ev.Media = Media{FileName: a.Title, FileExt: a.AppAttach.FileExt, Size: a.AppAttach.TotalLen, MD5: a.MD5}
+			return
+		case 51:
+			f := &a.FinderFeed
+			ev.Kind = KindChannels
+			ev.Channels = Channels{ObjectID: f.ObjectID, NonceID: f.NonceID, FeedType: f.FeedType,
+				UserName: f.UserName, Nickname: f.Nickname, Avatar: f.Avatar, Desc: f.Desc, MediaCount: f.MediaCount}
 			return
 		case 2000:
 			p := &a.WCPayInfo
@@ -905,6 +980,14 @@ type refDLLData struct {
 	Username    string `json:"username"`
 	ThumbWidth  int64  `json:"thumbWidth"`
 	ThumbHeight int64  `json:"thumbHeight"`
+	// 20010 (also url, title, nickname)
+	CoverURL      string `json:"coverUrl"`
+	Desc          string `json:"desc"`
+	Extras        string `json:"extras"`
+	FeedType      int64  `json:"feedType"`
+	ObjectID      refStr `json:"objectId"`
+	ObjectNonceID string `json:"objectNonceId"`
+	ThumbURL      string `json:"thumbUrl"`
 	// 20012
 	C2CCDNData refDLLCDN `json:"c2cCdnData"`
 	// 20014
@@ -1014,6 +1097,11 @@ func refDLL(src []byte, ev *Event) error {
 			ev.Media.URL = x.URL
 		}
 		ev.DLL.Type, ev.DLL.SourceType = x.Type, x.SourceType
+	case "20010":
+		ev.Kind = KindChannels
+		ev.Channels = Channels{ObjectID: string(x.ObjectID), NonceID: x.ObjectNonceID, FeedType: x.FeedType,
+			Nickname: x.Nickname, Title: x.Title, Desc: x.Desc, URL: x.URL, ThumbURL: x.ThumbURL, CoverURL: x.CoverURL}
+		ev.DLL.Extras = x.Extras
 	case "20012":
 		ev.Kind = KindVoice
 		media(&x.C2CCDNData)
@@ -1435,6 +1523,10 @@ type refCanonical struct {
 	Friend      FriendRequest       `json:"friend_request,omitzero"`
 	RoomChange  refCanonicalRoom    `json:"room_change,omitzero"`
 	RoomInfo    RoomInfo            `json:"room_info,omitzero"`
+	Channels    Channels            `json:"channels,omitzero"`
+	Announce    Announcement        `json:"announcement,omitzero"`
+	Todo        Todo                `json:"todo,omitzero"`
+	Call        Call                `json:"call,omitzero"`
 	Wecom       WecomFields         `json:"wecom,omitzero"`
 	Eyun        EyunFields          `json:"eyun,omitzero"`
 	DLL         DLLFields           `json:"dll,omitzero"`
@@ -1464,6 +1556,7 @@ func refAppendJSON(dst []byte, ev *Event) ([]byte, error) {
 		Location: ev.Location, Link: ev.Link, MiniProgram: ev.MiniProgram, Card: ev.Card, Quote: ev.Quote,
 		Transfer: ev.Transfer, RedPacket: ev.RedPacket, History: refCanonicalHistory(ev.History), Pat: ev.Pat,
 		Recall: ev.Recall, Friend: ev.Friend, RoomChange: refCanonicalRoom(ev.RoomChange), RoomInfo: ev.RoomInfo,
+		Channels: ev.Channels, Announce: ev.Announce, Todo: ev.Todo, Call: ev.Call,
 		Wecom: ev.Wecom, Eyun: ev.Eyun, DLL: ev.DLL, Content: ev.Content, Problem: ev.Problem,
 		Raw: json.RawMessage(ev.Raw),
 	}

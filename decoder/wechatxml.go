@@ -19,7 +19,7 @@ import (
 // because strings of one stay in the Event while another is parsed.
 type xmlScratch struct {
 	doc   xmlflat.Doc // the content document
-	inner xmlflat.Doc // escaped XML inside it: refermsg/content, recorditem
+	inner xmlflat.Doc // XML inside it: refermsg/content, recorditem, xmlcontent
 	src   xmlflat.Doc // <msgsource>, read for mentions
 	buf   []byte      // formatted strings (problem details)
 }
@@ -35,6 +35,7 @@ const (
 	wxEmoji        = 47
 	wxLocation     = 48
 	wxAppMsg       = 49
+	wxVoIP         = 50 // a call's record (<voipmsg>)
 	wxStatusNotify = 51
 	wxSystem       = 10000
 	wxSysMsg       = 10002
@@ -63,7 +64,7 @@ func (d *Decoder) wechatContent(ev *Event, dialect Dialect, msgType int64, conte
 	case wxSystem:
 		ev.Kind, ev.Text = KindSystem, content
 		return nil
-	case 0, wxImage, wxVoice, wxFriendReq, wxCard, wxVideo, wxEmoji, wxLocation, wxAppMsg, wxStatusNotify, wxSysMsg:
+	case 0, wxImage, wxVoice, wxFriendReq, wxCard, wxVideo, wxEmoji, wxLocation, wxAppMsg, wxVoIP, wxStatusNotify, wxSysMsg:
 	default:
 		ev.Kind, ev.Content = KindUnknown, content
 		return nil
@@ -99,8 +100,10 @@ func (d *Decoder) wechatContent(ev *Event, dialect Dialect, msgType int64, conte
 		ok = wechatFriend(ev, doc)
 	case wxStatusNotify:
 		ok = wechatChatOpened(ev, doc)
+	case wxVoIP:
+		ok = wechatCall(ev, doc)
 	case wxSysMsg:
-		ok = wechatSysMsg(ev, doc, content)
+		ok = d.wechatSysMsg(ev, doc, content)
 	case wxAppMsg:
 		ok = d.appMsg(ev, dialect, doc, content, field, off)
 	default:
@@ -143,8 +146,11 @@ func msgTypeOfKind(k Kind) int64 {
 		return wxCard
 	case KindFriendRequest:
 		return wxFriendReq
-	case KindLink, KindFile, KindMiniProgram, KindChatHistory, KindQuote, KindTransfer, KindRedPacket:
+	case KindLink, KindFile, KindMiniProgram, KindChatHistory, KindQuote, KindTransfer, KindRedPacket,
+		KindChannels, KindFileUpload:
 		return wxAppMsg
+	case KindCall:
+		return wxVoIP
 	}
 	return 0
 }
@@ -153,6 +159,9 @@ func msgTypeOfKind(k Kind) int64 {
 func sniffMsgType(doc *xmlflat.Doc) int64 {
 	if doc.Child(-1, "sysmsg") >= 0 {
 		return wxSysMsg
+	}
+	if doc.Child(-1, "voipmsg") >= 0 {
+		return wxVoIP
 	}
 	msg := doc.Child(-1, "msg")
 	if msg < 0 {
@@ -483,8 +492,9 @@ func wechatChatOpened(ev *Event, doc *xmlflat.Doc) bool {
 	return true
 }
 
-// <sysmsg type="…">: group changes, recalls, pats and other notices.
-func wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool {
+// <sysmsg type="…">: group changes, recalls, pats, announcements, to-dos
+// and other notices.
+func (d *Decoder) wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool {
 	root := doc.Child(-1, "sysmsg")
 	if root < 0 {
 		return false
@@ -502,9 +512,68 @@ func wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool {
 		ev.Kind = KindPat
 		ev.Pat = Pat{From: p.s("fromusername"), Patted: p.s("pattedusername"), Chat: p.s("chatusername"),
 			Template: p.s("template")}
+	case "mmchatroombarannouncememt": // sic: WeChat's spelling
+		d.announcement(ev, sys.at("mmchatroombarannouncememt"))
+	case "roomtoolstips":
+		t := sys.at("todo")
+		if !t.ok() {
+			ev.Kind, ev.Content = KindSystem, content
+			break
+		}
+		ev.Kind = KindRoomTodo
+		ev.Todo = Todo{ID: t.s("todoid"), Op: t.i("op"), Title: t.s("title"), Creator: t.s("creator"),
+			Manager: t.s("manager"), Operator: t.s("oper"), RelatedMsgID: t.s("related_msgid"),
+			AppUserName: t.s("username"), Scene: t.s("scene"), Template: t.s("template"), Time: millis(t.i("time"))}
 	default:
 		ev.Kind, ev.Content = KindSystem, content
 	}
+	return true
+}
+
+// announcement reads <mmchatroombarannouncememt>: the text in <content>,
+// the id, and in <xmlcontent> (an XML document as CDATA) who published it
+// and when.
+func (d *Decoder) announcement(ev *Event, a child) {
+	ev.Kind = KindRoomAnnouncement
+	an := &ev.Announce
+	an.Text = a.s("content")
+	an.ID = a.s("announcement_id")
+	inner := a.s("xmlcontent")
+	if inner == "" {
+		return
+	}
+	in := &d.xml.inner
+	if in.ParseAny(stringToBytes(inner)) != nil {
+		return // the text and id are read; the details are not essential
+	}
+	item := child{in, in.Child(-1, "group_notice_item")}
+	an.EditTime = millis(item.i("edittime"))
+	an.Editor = item.at("source").s("fromusr")
+	if an.ID == "" {
+		an.ID = item.s("announcement_id")
+	}
+}
+
+// <voipmsg type="VoIPBubbleMsg"><VoIPBubbleMsg>: the record a call leaves.
+func wechatCall(ev *Event, doc *xmlflat.Doc) bool {
+	root := doc.Child(-1, "voipmsg")
+	if root < 0 {
+		return false
+	}
+	b := child{doc, doc.Child(root, "VoIPBubbleMsg")}
+	ev.Kind = KindCall
+	c := &ev.Call
+	c.Text = b.s("msg")
+	c.RoomType = b.i("room_type")
+	c.RoomID = b.s("roomid")
+	c.InviteID = b.s("inviteid64")
+	if c.InviteID == "" {
+		c.InviteID = b.s("inviteid")
+	}
+	if s := b.i("duration"); s > 0 && s < 1<<40 {
+		c.Duration = s * 1000
+	}
+	c.Time = millis(b.i("timestamp"))
 	return true
 }
 
@@ -594,6 +663,16 @@ func (d *Decoder) appMsg(ev *Event, dialect Dialect, doc *xmlflat.Doc, content, 
 		set(&m.URL, att.s("cdnattachurl"))
 		set(&m.FileID, att.s("attachid"))
 		set(&m.AESKey, att.s("aeskey"))
+	case 74: // a file being sent: the notice before the file (type 6) itself
+		att, m := app.at("appattach"), &ev.Media
+		ev.Kind = KindFileUpload
+		m.FileName = title
+		seti(&m.Size, att.s("totallen"))
+		set(&m.FileExt, att.s("fileext"))
+		set(&m.MD5, app.s("md5"))
+	case 51: // a WeChat Channels (视频号) post
+		ev.Kind = KindChannels
+		channels(&ev.Channels, app.at("finderFeed"))
 	case 19: // forwarded chat history
 		ev.Kind = KindChatHistory
 		h := &ev.History
@@ -658,6 +737,24 @@ func (d *Decoder) appMsg(ev *Event, dialect Dialect, doc *xmlflat.Doc, content, 
 		ev.Problem = Problem{Detail: bytesToString(x.buf)}
 	}
 	return true
+}
+
+// channels reads <finderFeed>; the media are those of its first <media>.
+func channels(c *Channels, f child) {
+	c.ObjectID = f.s("objectId")
+	c.NonceID = f.s("objectNonceId")
+	c.FeedType = f.i("feedType")
+	c.UserName = f.s("username")
+	c.Nickname = f.s("nickname")
+	c.Avatar = f.s("avatar")
+	c.Desc = f.s("desc")
+	c.MediaCount = f.i("mediaCount")
+	m := f.at("mediaList").at("media")
+	c.URL = m.s("url")
+	c.ThumbURL = m.s("thumbUrl")
+	c.CoverURL = m.s("coverUrl")
+	c.Width = m.i("width")
+	c.Height = m.i("height")
 }
 
 // recordItems reads the messages of a chat history from <recorditem>, an XML

@@ -295,6 +295,159 @@ const (
 	nxSysOther = `<sysmsg type="ClientCheckConsistency"><ClientCheckConsistency><clientcheck><clientversion>671103232</clientversion><reportid>10</reportid></clientcheck></ClientCheckConsistency></sysmsg>`
 )
 
+// The new kinds' content, as in the eyun xml_* fixtures (testdata/SOURCES.md).
+const (
+	nxChannels = `<?xml version="1.0"?>
+<msg>
+	<appmsg appid="" sdkver="0">
+		<title>当前微信版本不支持展示该内容，请升级至最新版本。</title>
+		<des />
+		<action />
+		<type>51</type>
+		<showtype>0</showtype>
+		<content />
+		<url>https://support.weixin.qq.com/update/</url>
+		<appattach>
+			<totallen>0</totallen>
+			<attachid />
+			<emoticonmd5 />
+			<fileext />
+			<aeskey />
+		</appattach>
+		<extinfo />
+		<sourceusername />
+		<sourcedisplayname />
+		<thumburl />
+		<md5 />
+		<statextstr />
+		<finderFeed>
+			<objectId>14307215589023775190</objectId>
+			<feedType>4</feedType>
+			<nickname>城市骑行日记</nickname>
+			<avatar>https://wx.qlogo.cn/finderhead/ver_1/Qm3TzK8pLx2cVd9RfYw1nB7aHe4UjGo5sXi0ZqMt6yPr/0</avatar>
+			<desc>周末沿江骑行 42 公里 #骑行 #城市风光</desc>
+			<mediaCount>1</mediaCount>
+			<objectNonceId>9138842267205118377_0_0_0_0_0</objectNonceId>
+			<liveId>0</liveId>
+			<username>v2_060000231003b20faec8c5e18d1bc5d1cb07e837b0770c6a8f3e1b2d4c5a6f7089fa5b21@finder</username>
+			<webUrl />
+			<authIconType>0</authIconType>
+			<authIconUrl />
+			<bizNickname />
+			<bizAvatar />
+			<bizUsernameV2 />
+			<mediaList>
+				<media>
+					<mediaType>4</mediaType>
+					<url>http://wxapp.tc.qq.com/251/20302/stodownload?encfilekey=Kp2Lw8Xr5Tq0Zm3Yd7Vb1Nc4Fh6Js9Ga&amp;a=1&amp;bizid=1023&amp;dotrans=0&amp;hy=SH&amp;idx=1&amp;m=0b6f2d8e4a1c3579e2d4f6a8c0e2b4d6&amp;upid=290110</url>
+					<thumbUrl>http://wxapp.tc.qq.com/251/20304/stodownload?encfilekey=Wz7Qe1Rt4Yu8Io2Pa5Sd9Fg3Hj6Kl0Zx&amp;bizid=1023&amp;dotrans=0&amp;hy=SH&amp;idx=1&amp;m=5d3c1b9a7e8f6d4c2b0a9e8d7c6b5a41&amp;ctsc=2-20</thumbUrl>
+					<width>1080</width>
+					<height>1440</height>
+					<coverUrl>http://wxapp.tc.qq.com/251/20304/stodownload?encfilekey=Wz7Qe1Rt4Yu8Io2Pa5Sd9Fg3Hj6Kl0Zx&amp;bizid=1023&amp;dotrans=0&amp;hy=SH&amp;idx=1&amp;m=5d3c1b9a7e8f6d4c2b0a9e8d7c6b5a41&amp;ctsc=2-20</coverUrl>
+					<fullCoverUrl>http://wxapp.tc.qq.com/251/20350/stodownload?encfilekey=Mn4Bv7Cx0Za3Sd6Fg9Hj2Kl5Qw8Er1Ty&amp;bizid=1023&amp;dotrans=0&amp;hy=SH&amp;idx=1&amp;m=9e7c5a3b1d2f4e6a8c0b2d4f6e8a0c1d&amp;ctsc=3-20</fullCoverUrl>
+					<videoPlayDuration>27</videoPlayDuration>
+				</media>
+			</mediaList>
+		</finderFeed>
+	</appmsg>
+	<fromusername>wxid_6j310kguyobz22</fromusername>
+	<scene>0</scene>
+	<appinfo>
+		<version>1</version>
+		<appname></appname>
+	</appinfo>
+	<commenturl></commenturl>
+</msg>
+`
+
+	nxFileUpload = `<msg>
+        <appmsg appid="" sdkver="0">
+                <title><![CDATA[2024Q4 预算.xlsx]]></title>
+                <type>74</type>
+                <showtype>0</showtype>
+                <appattach>
+                        <totallen>45210</totallen>
+                        <fileext><![CDATA[xlsx]]></fileext>
+                        <fileuploadtoken>v1_Ts3Kd9Qm2Xv7Lp0Hw5Rb8Nc1Fy4Gj6Ue</fileuploadtoken>
+                        <status>0</status>
+                </appattach>
+                <md5><![CDATA[3c9a1e7f5b2d4086a1c3e5f7092b4d6f]]></md5>
+                <laninfo><![CDATA[]]></laninfo>
+        </appmsg>
+        <fromusername>wxid_6j310kguyobz22</fromusername>
+</msg>`
+
+	nxAnnouncement = `<sysmsg type="mmchatroombarannouncememt">
+    <mmchatroombarannouncememt>
+        <content><![CDATA[本周五 18:00 前提交周报，逾期请私信说明。]]></content>
+        <xmlcontent><![CDATA[<group_notice_item type="18">
+	<edittime>1732283500</edittime>
+	<ctrlflag>127</ctrlflag>
+	<version>1</version>
+	<source sourcetype="6" sourceid="5e0b7c2a9d4f16e38a2c5b7d9f1e3a60">
+		<fromusr>wxid_6j310kguyobz22</fromusr>
+		<tousr>22135005646@chatroom</tousr>
+		<sourceid>5e0b7c2a9d4f16e38a2c5b7d9f1e3a60</sourceid>
+	</source>
+	<datalist count="1">
+		<dataitem datatype="1" dataid="a4c6e8f0b2d4f6a8c0e2a4c6e8f0b2d4" htmlid="-1">
+			<datadesc>本周五 18:00 前提交周报，逾期请私信说明。</datadesc>
+			<dataitemsource sourcetype="6" />
+		</dataitem>
+	</datalist>
+	<weburlitem>
+		<appmsgshareitem>
+			<itemshowtype>-1</itemshowtype>
+		</appmsgshareitem>
+	</weburlitem>
+	<announcement_id>wxid_6j310kguyobz22_22135005646@chatroom_1732283500_1184402917</announcement_id>
+</group_notice_item>
+]]></xmlcontent>
+        <announcement_id><![CDATA[wxid_6j310kguyobz22_22135005646@chatroom_1732283500_1184402917]]></announcement_id>
+    </mmchatroombarannouncememt>
+</sysmsg>`
+
+	nxTodo = `<sysmsg type="roomtoolstips">
+<todo>
+  <op>0</op>
+
+  <todoid><![CDATA[related_msgid_6123456789012623419]]></todoid>
+  <username><![CDATA[roomannouncement@app.origin]]></username>
+  <path><![CDATA[]]></path>
+  <time>1732283530</time>
+  <custominfo><![CDATA[]]></custominfo>
+  <title><![CDATA[群公告]]></title>
+  <creator><![CDATA[wxid_6j310kguyobz22]]></creator>
+  <related_msgid><![CDATA[6123456789012623419]]></related_msgid>
+  <manager><![CDATA[wxid_6j310kguyobz22]]></manager>
+  <nreply>0</nreply>
+  <scene><![CDATA[altertodo_set]]></scene>
+  <oper><![CDATA[wxid_6j310kguyobz22]]></oper>
+  <sharekey><![CDATA[]]></sharekey>
+  <sharename><![CDATA[]]></sharename>
+
+  <template><![CDATA[${wxid_6j310kguyobz22}将你的消息设置为群待办]]></template>
+
+</todo>
+</sysmsg>`
+
+	nxCall = `<voipmsg type="VoIPBubbleMsg"><VoIPBubbleMsg><msg><![CDATA[对方已取消]]></msg>
+<room_type>1</room_type>
+<red_dot>true</red_dot>
+<roomid>618273946152038471</roomid>
+<roomkey>0</roomkey>
+<inviteid>428816305</inviteid>
+<msg_type>100</msg_type>
+<timestamp>1732283612874</timestamp>
+<identity><![CDATA[2048837165902217731]]></identity>
+<duration>0</duration>
+<inviteid64>1732283607351</inviteid64>
+<business>1</business>
+<caller_memberid>0</caller_memberid>
+<callee_memberid>1</callee_memberid>
+</VoIPBubbleMsg></voipmsg>`
+)
+
 // nxCase is one call of wechatContent and the Event it must give.
 type nxCase struct {
 	name    string
@@ -547,6 +700,41 @@ func nxCases() []nxCase {
 			content: `<msg><location x="NaN" y="Inf" scale="1e999" label="?"/></msg>`, want: func(t *testing.T, ev *Event) {
 				nxEq(t, ev.Location, Location{Label: "?"})
 			}},
+		{name: "channels", msgType: 49, content: nxChannels, want: func(t *testing.T, ev *Event) {
+			nxEq(t, ev.Kind, KindChannels)
+			nxEq(t, ev.Eyun.AppMsgType, int64(51))
+			c := ev.Channels
+			nxEq(t, c.ObjectID, "14307215589023775190")
+			nxEq(t, c.Nickname, "城市骑行日记")
+			nxEq(t, c.MediaCount, int64(1))
+			nxEq(t, c.Width, int64(1080))
+			nxEq(t, c.URL[len(c.URL)-11:], "upid=290110") // &amp; decoded
+		}},
+		{name: "file upload notice", msgType: 49, content: nxFileUpload, want: func(t *testing.T, ev *Event) {
+			nxEq(t, ev.Kind, KindFileUpload)
+			nxEq(t, ev.Media, Media{FileName: "2024Q4 预算.xlsx", FileExt: "xlsx", Size: 45210,
+				MD5: "3c9a1e7f5b2d4086a1c3e5f7092b4d6f"})
+		}},
+		{name: "room announcement", msgType: 10002, content: nxAnnouncement, want: func(t *testing.T, ev *Event) {
+			nxEq(t, ev.Kind, KindRoomAnnouncement)
+			nxEq(t, ev.Announce, Announcement{ID: "wxid_6j310kguyobz22_22135005646@chatroom_1732283500_1184402917",
+				Text: "本周五 18:00 前提交周报，逾期请私信说明。", Editor: "wxid_6j310kguyobz22", EditTime: 1732283500000})
+		}},
+		{name: "room todo", msgType: 10002, content: nxTodo, want: func(t *testing.T, ev *Event) {
+			nxEq(t, ev.Kind, KindRoomTodo)
+			nxEq(t, ev.Todo.ID, "related_msgid_6123456789012623419")
+			nxEq(t, ev.Todo.Operator, "wxid_6j310kguyobz22")
+			nxEq(t, ev.Todo.Time, int64(1732283530000))
+		}},
+		{name: "call", msgType: 50, content: nxCall, want: func(t *testing.T, ev *Event) {
+			nxEq(t, ev.Kind, KindCall)
+			nxEq(t, ev.Call, Call{Text: "对方已取消", RoomType: 1, RoomID: "618273946152038471",
+				InviteID: "1732283607351", Time: 1732283612874})
+		}},
+		{name: "call implied by the XML", content: nxCall, want: func(t *testing.T, ev *Event) {
+			nxEq(t, ev.Kind, KindCall)
+			nxEq(t, ev.Call.RoomID, "618273946152038471")
+		}},
 		{name: "fallback reader: DOCTYPE", msgType: 3,
 			content: `<!DOCTYPE msg><msg><img md5="abc" length="9"/></msg>`, want: func(t *testing.T, ev *Event) {
 				nxEq(t, ev.Kind, KindImage)
@@ -702,6 +890,7 @@ var nxVariant = map[string]bool{
 	"integers that do not parse are 0":                   true,
 	"location with non-finite coordinates":               true,
 	"fallback reader: DOCTYPE":                           true,
+	"call implied by the XML":                            true,
 }
 
 func BenchmarkWeChatContent(b *testing.B) {

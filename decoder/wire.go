@@ -177,6 +177,14 @@ type dllData struct {
 	Username    val `json:"username"`
 	ThumbWidth  val `json:"thumbWidth"`
 	ThumbHeight val `json:"thumbHeight"`
+	// 20010 channels (also url, title, nickname)
+	CoverURL      val `json:"coverUrl"`
+	Desc          val `json:"desc"`
+	Extras        val `json:"extras"`
+	FeedType      val `json:"feedType"`
+	ObjectID      val `json:"objectId"`
+	ObjectNonceID val `json:"objectNonceId"`
+	ThumbURL      val `json:"thumbUrl"`
 	// 20012 voice
 	C2CCDNData dllCDN `json:"c2cCdnData"`
 	// 20014 text with images

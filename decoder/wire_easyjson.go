@@ -1983,6 +1983,48 @@ func easyjsonF4688553DecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out 
 			} else {
 				(out.ThumbHeight).UnmarshalEasyJSON(in)
 			}
+		case "coverUrl":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.CoverURL).UnmarshalEasyJSON(in)
+			}
+		case "desc":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Desc).UnmarshalEasyJSON(in)
+			}
+		case "extras":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Extras).UnmarshalEasyJSON(in)
+			}
+		case "feedType":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.FeedType).UnmarshalEasyJSON(in)
+			}
+		case "objectId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ObjectID).UnmarshalEasyJSON(in)
+			}
+		case "objectNonceId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ObjectNonceID).UnmarshalEasyJSON(in)
+			}
+		case "thumbUrl":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ThumbURL).UnmarshalEasyJSON(in)
+			}
 		case "c2cCdnData":
 			if in.IsNull() {
 				in.Skip()
@@ -2281,6 +2323,41 @@ func easyjsonF4688553EncodeGithubComWxhookWxhookDecoder11(out *jwriter.Writer, i
 		const prefix string = ",\"thumbHeight\":"
 		out.RawString(prefix)
 		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ThumbHeight)
+	}
+	{
+		const prefix string = ",\"coverUrl\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.CoverURL)
+	}
+	{
+		const prefix string = ",\"desc\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Desc)
+	}
+	{
+		const prefix string = ",\"extras\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.Extras)
+	}
+	{
+		const prefix string = ",\"feedType\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.FeedType)
+	}
+	{
+		const prefix string = ",\"objectId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ObjectID)
+	}
+	{
+		const prefix string = ",\"objectNonceId\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ObjectNonceID)
+	}
+	{
+		const prefix string = ",\"thumbUrl\":"
+		out.RawString(prefix)
+		easyjsonF4688553EncodeGithubComWxhookWxhookDecoder1(out, in.ThumbURL)
 	}
 	{
 		const prefix string = ",\"c2cCdnData\":"

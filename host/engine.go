@@ -104,10 +104,12 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("host: compile: %w", err)
 	}
 	e.compiled = compiled
-	// Anonymous instances (WithName("")) so that many can coexist;
-	// _initialize runs the Go runtime's and the package's init. Real
-	// clocks and randomness: the Go runtime paces its GC and seeds its
-	// map hashes with them.
+	// Anonymous instances (WithName("")) so that many can coexist.
+	// _initialize does nothing in the committed, pre-initialized module
+	// (internal/preinit: the runtime's and the packages' init ran at build
+	// time, with its seeds fixed then); it is still called, as the WASI
+	// reactor convention asks, so that a module built without preinit
+	// works too. Real clocks: the Go runtime paces its GC with them.
 	e.modCfg = wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions("_initialize").

@@ -2,10 +2,14 @@ package worker
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -93,5 +97,122 @@ func BenchmarkServeHTTP(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkServeLoopback serves eyun text callbacks through a real
+// http.Server on a loopback TCP connection (keep-alive, one request at a
+// time, every one a new event): the handler plus net/http's request parsing
+// and answer, which BenchmarkServeHTTP leaves out. "noop" is the handler of
+// worker/bench/noop (read the body, answer {}), the ceiling that
+// worker/bench/run.sh divides by. Unlike run.sh it does not depend on the
+// load of the machine when run under callgrind: the ratio of the
+// instructions per request of "worker/*" to "noop" is the user-space part of
+// run.sh's CPU ratio (the kernel's share, the syscalls, is not counted).
+//
+//	valgrind --tool=callgrind ./worker.test -test.run '^$' \
+//	    -test.bench 'ServeLoopback/noop$' -test.benchtime 20000x
+func BenchmarkServeLoopback(b *testing.B) {
+	okBody := []byte("{}")
+	noop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header()["Content-Type"] = []string{"application/json"}
+		w.Write(okBody)
+	})
+	for _, c := range []struct {
+		name, store string
+	}{{"noop", ""}, {"worker/new", "memory"}, {"worker/new-nodedup", "off"}} {
+		b.Run(c.name, func(b *testing.B) {
+			var h http.Handler = noop
+			if c.store != "" {
+				// The sink writes to /dev/null, like run.sh's stdout: the
+				// write(2) per event is part of the cost.
+				null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { null.Close() })
+				w := benchWorker(b, c.store)
+				w.cfg.Sink = sink.NewWriter(null)
+				h = w
+			}
+			benchLoopback(b, h)
+		})
+	}
+}
+
+// benchLoopback serves h with the worker's server settings and posts the
+// eyun text fixture to it b.N times over one connection, each with a new id.
+func benchLoopback(b *testing.B, h http.Handler) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := Timeouts{}
+	t.defaults()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: t.MaxHeaderBytes}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+
+	const id = "769189154845429899"
+	src := fixture(b, "eyun", "seed_text_private")
+	head := fmt.Appendf(nil, "POST /hook/eyun HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(src))
+	req := append(head, src...)
+	at := len(head) + bytes.Index(src, []byte(id))
+	if at < len(head) {
+		b.Fatal("id not in fixture")
+	}
+	resp := make([]byte, 0, 4096)
+	var digits []byte
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		digits = strconv.AppendInt(digits[:0], int64(i), 10)
+		copy(req[at+len(id)-len(digits):at+len(id)], digits)
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if resp, err = readAnswer(conn, resp[:0]); err != nil {
+			b.Fatal(err)
+		}
+		if !bytes.HasPrefix(resp, []byte("HTTP/1.1 200 ")) || !bytes.HasSuffix(resp, okBody) {
+			b.Fatalf("answer %q", resp)
+		}
+	}
+}
+
+var okAnswerEnd = []byte("\r\n\r\n")
+
+// readAnswer reads one HTTP answer with a Content-Length from conn into buf.
+func readAnswer(conn net.Conn, buf []byte) ([]byte, error) {
+	for {
+		if end := bytes.Index(buf, okAnswerEnd); end >= 0 {
+			cl := bytes.Index(buf[:end], []byte("Content-Length: "))
+			if cl < 0 {
+				return buf, fmt.Errorf("no Content-Length in %q", buf)
+			}
+			cl += len("Content-Length: ")
+			n, err := strconv.Atoi(string(buf[cl : cl+bytes.IndexByte(buf[cl:], '\r')]))
+			if err != nil {
+				return buf, err
+			}
+			if len(buf) >= end+4+n {
+				return buf, nil
+			}
+		}
+		if len(buf) == cap(buf) {
+			return buf, errors.New("answer too long")
+		}
+		n, err := conn.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, err
+		}
 	}
 }

@@ -488,8 +488,12 @@ func (w *Worker) refuseUndelivered(rw http.ResponseWriter, r *http.Request, vend
 	w.refuse(rw, r, http.StatusServiceUnavailable, requestError(codeUnavailable, vendor, "sink unavailable"))
 }
 
+// writeOK answers 200 {}: the answer to every accepted callback, with the
+// cached Date header (dateHeader), not one formatted for each answer.
 func writeOK(rw http.ResponseWriter) {
-	rw.Header()["Content-Type"] = ctJSON
+	h := rw.Header()
+	h["Content-Type"] = ctJSON
+	h["Date"] = dateHeader()
 	rw.Write(okBody)
 }
 

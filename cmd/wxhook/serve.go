@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -52,7 +53,7 @@ type serveConfig struct {
 	natsSubject, natsStream                                                           string
 	forwardTimeout, forwardMaxBackoff                                                 time.Duration
 	forwardConcurrency, wasmDispatch                                                  int
-	insecure                                                                          bool
+	insecure, adminPprof                                                              bool
 	maxBody, maxInflight                                                              byteSize
 	dedupTTL                                                                          time.Duration
 	allow                                                                             listFlag
@@ -75,6 +76,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs := newFlagSet("serve")
 	fs.StringVar(&c.addr, "addr", "", `listen address (default ":8080", with --insecure "127.0.0.1:8080")`)
 	fs.StringVar(&c.adminAddr, "admin-addr", defaultAdminAddr, "listen address of /metrics and /readyz with error details (\"off\": /metrics on --addr)")
+	fs.BoolVar(&c.adminPprof, "admin-pprof", false, "also serve Go's profiles (net/http/pprof, /debug/pprof/) on --admin-addr")
 	fs.StringVar(&c.secret, "secret", "", "callback secret (path segment /hook/{secret}/… or header X-Wxhook-Secret)")
 	fs.BoolVar(&c.insecure, "insecure", false, "accept callbacks without a secret (not together with --secret)")
 	fs.StringVar(&c.engine, "engine", "wasm", "decoding engine: wasm or native")
@@ -156,6 +158,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.adminAddr == "off" {
 		c.adminAddr = ""
+		if c.adminPprof {
+			// The profiles tell a caller about the process (and cost CPU
+			// while taken): never on the callback address.
+			return nil, errors.New("--admin-pprof needs an admin address: it is never served on --addr")
+		}
 	}
 	if c.maxInflight < c.maxBody {
 		return nil, fmt.Errorf("--max-inflight-bytes %d is below --max-body %d: a body of the largest size could never be accepted", c.maxInflight, c.maxBody)
@@ -262,7 +269,11 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger) (err error) {
 			return fmt.Errorf("--admin-addr: %w", err)
 		}
 		adminAddr = aln.Addr().String()
-		admin := &http.Server{Handler: w.AdminHandler(), ReadHeaderTimeout: c.timeouts.ReadHeader,
+		var h http.Handler = w.AdminHandler()
+		if c.adminPprof {
+			h = withPprof(h)
+		}
+		admin := &http.Server{Handler: h, ReadHeaderTimeout: c.timeouts.ReadHeader,
 			ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: c.timeouts.Idle,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		go admin.Serve(aln)
@@ -308,6 +319,20 @@ func openSink(ctx context.Context, c *serveConfig, log *slog.Logger, ds dedup.St
 		return j, "jetstream", err
 	}
 	return nil, "", fmt.Errorf("unknown --sink %q (want stdout, file:PATH, http(s)://… or nats://…)", c.sink)
+}
+
+// withPprof adds Go's profiles (net/http/pprof) under /debug/pprof/ to the
+// admin handler h: a CPU profile of the running server under load is how
+// its per-request cost is found (docs/BENCHMARKS.md).
+func withPprof(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // redactURL hides a password in a redis:// or nats:// URL for the log.

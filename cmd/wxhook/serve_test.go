@@ -190,28 +190,7 @@ func TestServeAdminAddr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	get := func(port int, path string) (int, string) {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-			if err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode, string(b)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("GET :%d%s: %v", port, path, err)
-			}
-		}
-	}
+	get := serveUntilEnd(t, c)
 	if st, body := get(main, "/metrics"); st != 404 || !strings.Contains(body, "admin") {
 		t.Errorf("main /metrics: %d %s", st, body)
 	}
@@ -228,6 +207,38 @@ func TestServeAdminAddr(t *testing.T) {
 	}
 	if st, _ := get(admin, "/hook"); st != 404 {
 		t.Errorf("admin /hook: %d", st)
+	}
+}
+
+// TestServeAdminPprof: --admin-pprof serves Go's profiles on the admin
+// address and never on --addr; without an admin address it is refused.
+func TestServeAdminPprof(t *testing.T) {
+	if _, err := parseServe([]string{"--insecure", "--admin-addr", "off", "--admin-pprof"}, func(string) string { return "" }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "admin address") {
+		t.Fatalf("--admin-pprof with --admin-addr off: %v", err)
+	}
+	main, admin := freePort(t), freePort(t)
+	c, err := parseServe([]string{"--insecure", "--engine", "native", "--addr", fmt.Sprintf("127.0.0.1:%d", main),
+		"--admin-addr", fmt.Sprintf("127.0.0.1:%d", admin), "--admin-pprof", "--data-dir", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := serveUntilEnd(t, c)
+	if st, body := get(admin, "/debug/pprof/"); st != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("admin /debug/pprof/: %d %.200s", st, body)
+	}
+	if st, body := get(admin, "/debug/pprof/profile?seconds=1"); st != 200 || len(body) == 0 {
+		t.Errorf("admin CPU profile: %d, %d bytes", st, len(body))
+	}
+	if st, _ := get(main, "/debug/pprof/"); st != 404 {
+		t.Errorf("main /debug/pprof/: %d, want 404", st)
+	}
+	// The admin handler's own routes are still there.
+	if st, body := get(admin, "/metrics"); st != 200 || !strings.Contains(body, "wxhook_received_total") {
+		t.Errorf("admin /metrics: %d", st)
+	}
+	if st, _ := get(admin, "/nothing"); st != 404 {
+		t.Errorf("admin /nothing: %d", st)
 	}
 }
 
@@ -250,6 +261,36 @@ func metric(b []byte, name string) string {
 }
 
 // --- crash test ------------------------------------------------------------
+
+// serveUntilEnd runs serve with c until the test ends and returns a GET on
+// 127.0.0.1:port that retries until the listener is up (10 s) and gives the
+// status and body.
+func serveUntilEnd(t *testing.T, c *serveConfig) func(port int, path string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return func(port int, path string) (int, string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET :%d%s: %v", port, path, err)
+			}
+		}
+	}
+}
 
 func freePort(t *testing.T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

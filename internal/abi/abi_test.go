@@ -17,7 +17,7 @@ func TestTables(t *testing.T) {
 	if d := Dialects(); len(d) != len(decoder.Dialects()) || d[decoder.Eyun] != "eyun" || d[decoder.Auto] != "auto" || d[decoder.Gewe] != "gewe" {
 		t.Errorf("Dialects() = %v", d)
 	}
-	if k := Kinds(); len(k) != len(decoder.Kinds()) || k[decoder.KindText] != "text" || k[len(k)-1] != decoder.KindOffline.String() {
+	if k := Kinds(); len(k) != len(decoder.Kinds()) || k[decoder.KindText] != "text" || k[decoder.KindOffline] != "offline" || k[len(k)-1] != decoder.KindFileUpload.String() {
 		t.Errorf("Kinds() = %v", k)
 	}
 	if c := Codes(); len(c) != len(decoder.Codes()) || !slices.Contains(c, "internal") {

@@ -27,6 +27,7 @@ export const KINDS = [
   "mini_program", "contact_card", "chat_history", "transfer", "red_packet", "quote", "pat",
   "recall", "system", "friend_request", "friend_deleted", "contact_update", "room_join",
   "room_leave", "room_topic", "room_info", "room_enter", "login", "logout", "offline",
+  "channels", "room_announcement", "room_todo", "call", "file_upload",
 ];
 
 // Error codes of the canonical error JSON (decoder.Codes()).
@@ -165,10 +166,11 @@ export class Decoder {
 // moving the module's monotonic clock forward by the time asked for, so a
 // guest waiting for a timer sees it expire instead of spinning forever.
 //
-// Randomness: crypto.getRandomValues. workerd forbids it at global scope; the
-// module's only random_get there is the Go runtime's start-up seed (hash and
-// scheduler seeds; the decoder reads no random values), which then comes from
-// Math.random. randomFallbacks counts how often that happened.
+// Randomness: crypto.getRandomValues. workerd forbids it at global scope; a
+// module's random_get there (the Go runtime's start-up seed, in a module
+// built without internal/preinit; the committed module reads none, and the
+// decoder reads no random values) then comes from Math.random.
+// randomFallbacks counts how often that happened.
 export function minimalWASI({ log = (line) => console.error(line) } = {}) {
   let memory;
   const ESUCCESS = 0, EBADF = 8, EINVAL = 28, ENOSYS = 52;

@@ -24,6 +24,11 @@
 # on the machine does not inflate: its ratio is the worker's cost per
 # request relative to the bare net/http server.
 #
+# PPROF=DIR also takes a CPU profile of each server while wrk drives it
+# (wxhook serve --admin-pprof, noop -pprof; the middle of the run, DURATION
+# minus 2 s; DURATION in seconds, "10s") into DIR/ROUND-SCENARIO.pprof: read
+# it with "go tool pprof -top BINARY FILE", the binaries are left in DIR too.
+#
 # Needs wrk (Debian package "wrk"). Prints requests/s and p99 latency per
 # scenario and the ratio to the no-op ceiling (targets: >= 0.8 native,
 # >= 0.6 wasm). Every request is a new event (post.lua varies the id).
@@ -39,6 +44,14 @@ FIXTURE=${FIXTURE:-testdata/callbacks/eyun/seed_text_private.json}
 ROUTE=${ROUTE:-/hook/eyun}
 ID=${ID:-769189154845429899}
 SCENARIOS=${SCENARIOS:-native-stdout native-file wasm-stdout}
+PPROF=${PPROF:-}
+if [ -n "$PPROF" ]; then
+  case $DURATION in
+  *[0-9]s) [ "${DURATION%s}" -ge 4 ] || { echo "run.sh: PPROF needs DURATION of 4s or more" >&2; exit 2; } ;;
+  *) echo "run.sh: PPROF needs DURATION in seconds (10s)" >&2; exit 2 ;;
+  esac
+  mkdir -p "$PPROF"
+fi
 
 tmp=$(mktemp -d)
 pids=()
@@ -51,6 +64,7 @@ trap cleanup EXIT
 
 go build -o "$tmp/wxhook" ./cmd/wxhook
 go build -o "$tmp/noop" ./worker/bench/noop
+[ -z "$PPROF" ] || cp "$tmp/wxhook" "$tmp/noop" "$PPROF/"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -65,10 +79,16 @@ wait_up() {
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
 
-# run NAME URL PID: appends "ROUND NAME RESULT… cpu_us=…" to $tmp/results
+# run NAME URL PID [PPROF_URL]: appends "ROUND NAME RESULT… cpu_us=…" to
+# $tmp/results; with PPROF set, profiles the server at PPROF_URL meanwhile.
 run() {
-  local name=$1 url=$2 pid=$3
+  local name=$1 url=$2 pid=$3 purl=${4:-}
   curl -fsS -o /dev/null -X POST --data-binary @"$FIXTURE" "$url$ROUTE" || true # warm up
+  if [ -n "$PPROF" ] && [ -n "$purl" ]; then
+    (sleep 1; curl -fsS -o "$PPROF/$round-$name.pprof" "$purl/debug/pprof/profile?seconds=$((${DURATION%s} - 2))" ||
+      echo "run.sh: no profile of $name" >&2) &
+    prof_pid=$!
+  fi
   local t0; t0=$(cputicks "$pid")
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s worker/bench/post.lua "$url" -- "$FIXTURE" "$ROUTE" "$ID" \
     >"$tmp/$name.out" 2>&1
@@ -83,13 +103,29 @@ run() {
 
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
+# wait_profile waits for the profile taken by run (the background curl).
+prof_pid=
+wait_profile() { [ -z "$prof_pid" ] || wait "$prof_pid" 2>/dev/null || true; prof_pid=; }
+
+# noop NAME [FLAGS…]: the no-op server (FLAGS: -decode)
+noop() {
+  local name=$1 p pp
+  shift
+  p=$(port); pp=$(port)
+  "$tmp/noop" -addr "127.0.0.1:$p" ${PPROF:+-pprof "127.0.0.1:$pp"} "$@" & local pid=$!; pids+=($pid)
+  wait_up "http://127.0.0.1:$p/"; run "$name" "http://127.0.0.1:$p" $pid "http://127.0.0.1:$pp"; wait_profile; stop $pid
+}
+
 # worker NAME ENGINE SINK [FLAGS…]: one worker scenario on a fresh data dir
 worker() {
   local name=$1 engine=$2 sink=$3
   shift 3
-  local p; p=$(port)
+  local p ap; p=$(port); ap=$(port)
   rm -rf "$tmp/data-$name"
-  "$tmp/wxhook" serve --insecure --addr "127.0.0.1:$p" --engine "$engine" --sink "$sink" "$@" \
+  # An admin address of its own (the default 127.0.0.1:9090 may be taken):
+  # /metrics, and the profiles with PPROF.
+  "$tmp/wxhook" serve --insecure --addr "127.0.0.1:$p" --admin-addr "127.0.0.1:$ap" ${PPROF:+--admin-pprof} \
+    --engine "$engine" --sink "$sink" "$@" \
     --data-dir "$tmp/data-$name" --log-level warn >/dev/null 2>"$tmp/$name.log" &
   local pid=$!; pids+=($pid)
   if ! wait_up "http://127.0.0.1:$p/healthz"; then
@@ -97,20 +133,19 @@ worker() {
     echo "$round $name unavailable" >>"$tmp/results"
     return
   fi
-  run "$name" "http://127.0.0.1:$p" $pid
-  # Every request must have been a new, accepted event.
-  curl -fsS "http://127.0.0.1:$p/metrics" | grep -E '^wxhook_(duplicates|rejects)_total.* [1-9]' || true
+  run "$name" "http://127.0.0.1:$p" $pid "http://127.0.0.1:$ap"
+  wait_profile
+  # Every request must have been a new, accepted event: show any duplicate
+  # or reject counted.
+  curl -fsS "http://127.0.0.1:$ap/metrics" | grep -E '^wxhook_(duplicates|rejects)_total.* [1-9]' || true
   stop $pid
 }
 
 for round in $(seq "$ROUNDS"); do
-  p=$(port); "$tmp/noop" -addr "127.0.0.1:$p" & pid=$!; pids+=($pid)
-  wait_up "http://127.0.0.1:$p/"; run noop "http://127.0.0.1:$p" $pid; stop $pid
+  noop noop
   for sc in $SCENARIOS; do
     case $sc in
-    noop-decode)
-      p=$(port); "$tmp/noop" -decode -addr "127.0.0.1:$p" & pid=$!; pids+=($pid)
-      wait_up "http://127.0.0.1:$p/"; run noop-decode "http://127.0.0.1:$p" $pid; stop $pid ;;
+    noop-decode) noop noop-decode -decode ;;
     native-stdout) worker native-stdout native stdout ;;
     native-nodedup) worker native-nodedup native stdout --dedup off ;;
     native-file) worker native-file native "file:$tmp/events.ndjson" ;;

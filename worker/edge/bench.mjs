@@ -3,7 +3,10 @@
 //   cd worker/edge && npm ci && node scripts/sync-module.mjs && node bench.mjs [N]
 //
 // 1. _initialize of the module on minimalWASI in Node (V8, as workerd): wall
-//    and CPU; and where it goes (GODEBUG=inittrace=1, through node:wasi).
+//    and CPU; and, for a module built without internal/preinit, where it
+//    goes (GODEBUG=inittrace=1, through node:wasi). The committed module is
+//    pre-initialized: its _initialize does nothing (wasm/js/startup.mjs
+//    compares start-up costs in detail).
 // 2. workerd cold start through Miniflare: CPU of the workerd process until
 //    it is ready, for this Worker and for a bare Worker (the difference is the
 //    module's compile and global-scope _initialize), then wall and CPU of the
@@ -13,6 +16,10 @@
 // 4. workerd CPU per request for the fixture set (every testdata/callbacks
 //    file, decoded and delivered, dedup off) against a 401 (same HTTP path, no
 //    decode): the difference is the decode's CPU in workerd.
+//
+// `node bench.mjs --startup K` runs only 2 (start-up and first request), K
+// times, and prints each round and the medians.
+//
 // 5. Bundle size: what `wrangler deploy` uploads (the esbuild bundle of
 //    src/index.js and the .wasm module), raw and gzip -9, against the 3 MiB
 //    (free) / 10 MiB (paid) compressed limit.
@@ -57,15 +64,46 @@ function cpuOf(pids) {
 }
 const pct = (a, p) => a[Math.min(a.length - 1, Math.floor((a.length * p) / 100))];
 
+if (process.argv[2] === "--startup") {
+  const K = Number(process.argv[3] ?? 5);
+  const rounds = [];
+  const body = readFileSync(new URL("callbacks/eyun/seed_text_private.json", testdata), "utf8");
+  for (let k = 0; k < K; k++) {
+    const bare = new Miniflare({ modules: true, script: "export default { fetch() { return new Response('ok'); } }", compatibilityDate: "2026-07-01" });
+    await bare.ready;
+    const bareCPU = cpuOf(workerdPids());
+    await bare.dispose();
+    const ds = await startDownstream();
+    const w = await startWorker({ secret: "bench", vars: { FORWARD_URL: ds.url } });
+    const pids = workerdPids();
+    const readyCPU = cpuOf(pids);
+    const r = await fetch(w.url + "/hook/eyun", { method: "POST", body, headers: { "X-Wxhook-Secret": "bench" } });
+    await r.text();
+    if (r.status !== 200) throw new Error(`status ${r.status}`);
+    const firstCPU = cpuOf(pids) - readyCPU;
+    await w.mf.dispose();
+    await ds.close();
+    rounds.push({ bareCPU, readyCPU, firstCPU });
+    console.log(`round ${k + 1}: workerd start-up CPU bare ${bareCPU} ms, this Worker ${readyCPU} ms; first request ${firstCPU} ms`);
+  }
+  const med = (key) => rounds.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(K / 2)];
+  console.log(`medians of ${K} (10 ms ticks): bare ${med("bareCPU")} ms, this Worker ${med("readyCPU")} ms, first request ${med("firstCPU")} ms`);
+  process.exit(0);
+}
+
 // 1. _initialize in Node.
+const mod = new WebAssembly.Module(wasm);
 {
-  const mod = new WebAssembly.Module(wasm);
   const shim = minimalWASI();
   const inst = new WebAssembly.Instance(mod, shim.imports);
   const c0 = process.cpuUsage(), t0 = performance.now();
   shim.start(inst);
   const wall = performance.now() - t0, c = process.cpuUsage(c0);
   console.log(`node ${process.version}: _initialize ${ms(wall)} wall, ${ms((c.user + c.system) / 1000)} CPU (minimalWASI)`);
+}
+if (WebAssembly.Module.customSections(mod, "wxhook.preinit").length > 0) {
+  console.log("inittrace: none, the module is pre-initialized (its packages' init ran at build time)");
+} else {
   const lines = [];
   const wasi = new WASI({ version: "preview1", env: { GODEBUG: "inittrace=1" }, stdout: 2, stderr: 2 });
   // inittrace goes to fd 2; catch it through a wrapped fd_write.

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	_ "net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8090", "listen address")
 	decode := flag.Bool("decode", false, "decode each body with the native decoder (result dropped)")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (as wxhook serve --admin-pprof), to compare profiles")
 	flag.Parse()
 	body := []byte("{}")
 	handler := func(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +34,9 @@ func main() {
 	}
 	if *decode {
 		handler = decodeHandler(body)
+	}
+	if *pprofAddr != "" {
+		go func() { log.Fatal(http.ListenAndServe(*pprofAddr, nil)) }() // the default mux has /debug/pprof/
 	}
 	srv := &http.Server{
 		Addr:    *addr,

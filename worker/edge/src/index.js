@@ -10,9 +10,11 @@ import wasmModule from "../gen/wxhook.wasm";
 import { load, minimalWASI, DIALECTS } from "../gen/wxhook.mjs";
 import { errorJSON, base64 } from "./json.js";
 
-// Start-up: the module is instantiated and its _initialize (the Go runtime and
-// package init, most of the CPU of a cold start) runs at global scope, in the
-// isolate's start-up, not in the first request's CPU time. workerd allows
+// Start-up: the module is instantiated and its _initialize runs at global
+// scope, in the isolate's start-up, not in the first request's CPU time. The
+// committed module is pre-initialized (build.sh, internal/preinit), so that
+// _initialize does nothing; the shim still covers a module that starts the
+// Go runtime there. workerd allows
 // that for a WebAssembly.Module imported as CompiledWasm (it forbids
 // compiling bytes at run time); minimalWASI keeps the clock above 0 and seeds
 // the runtime from Math.random there, where crypto.getRandomValues is

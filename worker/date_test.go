@@ -1,0 +1,52 @@
+package worker
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxhook/wxhook/decoder"
+	"github.com/wxhook/wxhook/worker/dedup"
+	"github.com/wxhook/wxhook/worker/sink"
+)
+
+// TestAnswerDate: a 200 carries a Date of the current second (the cached
+// one), and the cache moves on with the clock.
+func TestAnswerDate(t *testing.T) {
+	w, err := New(Config{Engine: decoder.NewEngine(), Dedup: dedup.Off{}, Sink: sink.NewWriter(io.Discard), Insecure: true,
+		DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(t.Context())
+	post := func() time.Time {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/hook/eyun", strings.NewReader(string(fixture(t, "eyun", "seed_text_private")))))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		d, err := http.ParseTime(rec.Header().Get("Date"))
+		if err != nil {
+			t.Fatalf("Date %q: %v", rec.Header().Get("Date"), err)
+		}
+		return d
+	}
+	before := time.Now().Truncate(time.Second)
+	d := post()
+	if d.Before(before) || d.After(time.Now()) {
+		t.Fatalf("Date %v, the request was at %v", d, before)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if dateHeader()[0] != d.UTC().Format(http.TimeFormat) {
+			break // renewed
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Date still %v after 5 s", d)
+		}
+	}
+}
