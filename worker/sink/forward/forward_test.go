@@ -320,6 +320,11 @@ func TestForwardConcurrencyBound(t *testing.T) {
 			g := startGate(t)
 			opt := fast
 			opt.Concurrency = n
+			// The gate holds the first requests until n are in flight; on a
+			// loaded machine that can take longer than fast's 2 s timeout,
+			// and a timed-out request is retried (a second delivery, as
+			// at-least-once allows), which is not what this test is about.
+			opt.Timeout = 30 * time.Second
 			s, err := Open(g.url, t.TempDir(), opt)
 			if err != nil {
 				t.Fatal(err)
