@@ -131,15 +131,19 @@ func TestLocalFlushesInBackground(t *testing.T) {
 	}
 	s.Reserve(ctx, []byte("a"))
 	s.Commit(ctx, []byte("a"))
-	time.Sleep(100 * time.Millisecond)
 	// Read the file as a restart would, while s still runs: bbolt's lock
-	// forbids a second open, so check the pending list instead.
-	s.mu.Lock()
-	pending := len(s.pending)
-	s.mu.Unlock()
+	// forbids a second open, so check the pending list instead. Nothing
+	// but the background flush empties it; the deadline is generous
+	// because a loaded machine's fsync can take many intervals.
+	pending := -1
+	for deadline := time.Now().Add(5 * time.Second); pending != 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		pending = len(s.pending)
+		s.mu.Unlock()
+	}
 	s.Close()
 	if pending != 0 {
-		t.Fatalf("%d keys not flushed after 10 intervals", pending)
+		t.Fatalf("%d keys not flushed after 5 s of 10 ms intervals", pending)
 	}
 }
 
