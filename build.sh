@@ -8,8 +8,9 @@
 #                             then bin/wxhook
 #   ./build.sh --check        rebuild the module into a temp file and fail if it
 #                             differs from the committed host/wxhook.wasm (CI)
-#   ./build.sh --check-filter build the filter twice and fail unless both
-#                             builds are byte-identical (reproducibility, CI)
+#   ./build.sh --check-filter build the filter twice (the second time with an
+#                             empty Go build cache) and fail unless both are
+#                             byte-identical (reproducibility, CI)
 #
 # The module build is reproducible: fixed GOOS/GOARCH/GOWASM, no cgo, -trimpath,
 # no build id, no VCS stamp, stripped, no PGO profile. Same Go version + same
@@ -23,6 +24,11 @@
 # hosts start it without running the Go runtime's and the packages' init
 # (the V8 start-up cost, docs/BENCHMARKS.md "Start-up"). To see the packages'
 # init with GODEBUG=inittrace=1, build without it: build_raw below.
+#
+# The filter is pre-initialized the same way. Its proxy-wasm imports (module
+# "env") exist only in Envoy, so at build time they are stubs that fail the
+# build if _initialize calls one (preinit -trap env): its start-up must not
+# depend on the host.
 set -eu
 
 cd "$(dirname "$0")"
@@ -36,19 +42,33 @@ build_raw() {
 		-ldflags="-s -w -buildid=" -o "$1" ./wasm
 }
 
+# preinit IN OUT [flags]: the pre-initialized copy of IN (internal/preinit).
+preinit() {
+	src=$1 dst=$2
+	shift 2
+	env GOOS= GOARCH= GOWASM= GOFLAGS= go run ./internal/preinit/cmd/preinit "$@" "$src" "$dst"
+}
+
 build_module() {
 	raw=$(mktemp)
 	build_raw "$raw"
-	env GOOS= GOARCH= GOWASM= GOFLAGS= go run ./internal/preinit/cmd/preinit "$raw" "$1" || { rm -f "$raw"; exit 1; }
+	preinit "$raw" "$1" || { rm -f "$raw"; exit 1; }
 	rm -f "$raw"
 }
 
 # The filter is built with exactly the module's flags (wasm/filter's tests
-# build it the same way).
-build_filter() {
+# build and pre-initialize it the same way).
+build_filter_raw() {
 	env CGO_ENABLED=0 GOOS=wasip1 GOARCH=wasm GOWASM=satconv,signext GOFLAGS= \
 		go build -buildmode=c-shared -trimpath -buildvcs=false -pgo=off \
 		-ldflags="-s -w -buildid=" -o "$1" ./wasm/filter
+}
+
+build_filter() {
+	raw=$(mktemp)
+	build_filter_raw "$raw"
+	preinit "$raw" "$1" -trap env || { rm -f "$raw"; exit 1; }
+	rm -f "$raw"
 }
 
 case "${1:-}" in
@@ -68,8 +88,9 @@ case "${1:-}" in
 	trap 'rm -rf "$tmp"' EXIT
 	build_filter "$tmp/a.wasm"
 	# A second build from a clean cache, so the comparison is not between a
-	# file and its cached copy.
-	GOCACHE="$tmp/gocache" build_filter "$tmp/b.wasm"
+	# file and its cached copy (preinit itself is built from the usual cache).
+	GOCACHE="$tmp/gocache" build_filter_raw "$tmp/b.raw"
+	preinit "$tmp/b.raw" "$tmp/b.wasm" -trap env
 	if ! cmp -s "$tmp/a.wasm" "$tmp/b.wasm"; then
 		echo "build.sh: two builds of ./wasm/filter differ: the filter build is not reproducible" >&2
 		exit 1

@@ -32,8 +32,16 @@
 //   - environment and arguments are empty: GODEBUG set by a host no longer
 //     reaches the runtime (build without preinit to use inittrace).
 //
+// Imports other than wasi_snapshot_preview1 are host functions Snapshot
+// cannot answer for (a proxy-wasm filter imports Envoy's proxy_* from
+// "env"). With TrapImports they are linked to stubs that fail _initialize
+// when called: a module whose start-up talks to its host is refused, never
+// snapshotted with an answer its real host would not have given. The
+// snapshot keeps the imports; its hosts provide them.
+//
 // Snapshot rejects modules it does not understand (imported memories or
-// globals, float globals, a missing _initialize) rather than guess.
+// globals, float globals, a missing _initialize, imports it was not told
+// to stub) rather than guess.
 package preinit
 
 import (
@@ -46,6 +54,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -130,10 +139,39 @@ func IsSnapshot(wasm []byte) bool {
 	return false
 }
 
+// Option changes how Snapshot runs _initialize.
+type Option func(*options)
+
+type options struct {
+	trap map[string]bool // import modules whose functions are trapping stubs
+}
+
+// TrapImports makes Snapshot link every function the module imports from
+// the host module named module to a stub that fails _initialize if it is
+// called. Use it for host functions the module's start-up must not need
+// (a proxy-wasm filter's "env"): the snapshot is then made without them,
+// and a module whose _initialize calls one is refused with the import's
+// name in the error.
+func TrapImports(module string) Option {
+	return func(o *options) {
+		if o.trap == nil {
+			o.trap = map[string]bool{}
+		}
+		o.trap[module] = true
+	}
+}
+
 // Snapshot returns a copy of the Go wasip1 reactor module wasm whose
 // memory and globals are those after its _initialize ran, with an
 // _initialize export that does nothing. The same input gives the same bytes.
-func Snapshot(ctx context.Context, wasm []byte) ([]byte, error) {
+func Snapshot(ctx context.Context, wasm []byte, opts ...Option) ([]byte, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.trap[wasi_snapshot_preview1.ModuleName] {
+		return nil, errors.New("preinit: wasi_snapshot_preview1 is provided at build time and cannot be trapped")
+	}
 	if IsSnapshot(wasm) {
 		return nil, errors.New("preinit: module is already pre-initialized")
 	}
@@ -141,7 +179,7 @@ func Snapshot(ctx context.Context, wasm []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	mem, globals, err := m.run(ctx, wasm)
+	mem, globals, err := m.run(ctx, wasm, o)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +187,9 @@ func Snapshot(ctx context.Context, wasm []byte) ([]byte, error) {
 }
 
 // run instantiates a copy of the module that exports its globals, calls
-// _initialize with a deterministic WASI, and returns the memory and global
-// values it left.
-func (m *module) run(ctx context.Context, wasm []byte) ([]byte, []uint64, error) {
+// _initialize with a deterministic WASI (and the trapping stubs of o), and
+// returns the memory and global values it left.
+func (m *module) run(ctx context.Context, wasm []byte, o options) ([]byte, []uint64, error) {
 	probe, err := m.withGlobalExports()
 	if err != nil {
 		return nil, nil, err
@@ -163,6 +201,13 @@ func (m *module) run(ctx context.Context, wasm []byte) ([]byte, []uint64, error)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return nil, nil, fmt.Errorf("preinit: wasi: %w", err)
 	}
+	compiled, err := rt.CompileModule(ctx, probe)
+	if err != nil {
+		return nil, nil, fmt.Errorf("preinit: compile: %w", err)
+	}
+	if err := linkTraps(ctx, rt, compiled, o.trap); err != nil {
+		return nil, nil, err
+	}
 	sum := sha256.Sum256(wasm)
 	// wazero's default clocks are already fake and deterministic; the
 	// random source is made explicit (and per build) here.
@@ -170,7 +215,7 @@ func (m *module) run(ctx context.Context, wasm []byte) ([]byte, []uint64, error)
 		WithName("").
 		WithStartFunctions().
 		WithRandSource(rand.NewChaCha8(sum))
-	inst, err := rt.InstantiateWithConfig(ctx, probe, cfg)
+	inst, err := rt.InstantiateModule(ctx, compiled, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preinit: instantiate: %w", err)
 	}
@@ -199,6 +244,43 @@ func (m *module) run(ctx context.Context, wasm []byte) ([]byte, []uint64, error)
 		values[i] = g.Get()
 	}
 	return mem, values, nil
+}
+
+// linkTraps instantiates, for every module of trap that compiled imports
+// from, a host module whose functions fail the call. Any other import but
+// WASI's is refused: Snapshot cannot know what its host would answer.
+func linkTraps(ctx context.Context, rt wazero.Runtime, compiled wazero.CompiledModule, trap map[string]bool) error {
+	stubs := map[string]wazero.HostModuleBuilder{}
+	var order []string // instantiation order, for reproducible errors
+	for _, f := range compiled.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		switch {
+		case mod == wasi_snapshot_preview1.ModuleName:
+			continue
+		case !trap[mod]:
+			return fmt.Errorf("preinit: module imports %s.%s, which preinit cannot provide (TrapImports(%q) links it to a stub that must not be called during _initialize)", mod, name, mod)
+		}
+		b := stubs[mod]
+		if b == nil {
+			b = rt.NewHostModuleBuilder(mod)
+			stubs[mod] = b
+			order = append(order, mod)
+		}
+		full := mod + "." + name
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) {
+				// A panic in a host function is a trap: it unwinds the
+				// whole wasm call, so _initialize fails with this error.
+				panic(fmt.Errorf("preinit: _initialize called %s, a host function stubbed at build time: the module's start-up must not depend on its host", full))
+			}), f.ParamTypes(), f.ResultTypes()).
+			Export(name)
+	}
+	for _, mod := range order {
+		if _, err := stubs[mod].Instantiate(ctx); err != nil {
+			return fmt.Errorf("preinit: stubs of %s: %w", mod, err)
+		}
+	}
+	return nil
 }
 
 // withGlobalExports returns the module with an export for every global.

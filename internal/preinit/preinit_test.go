@@ -4,18 +4,22 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
+
+// sec is a section of fewer than 128 bytes.
+func sec(id byte, payload ...byte) []byte {
+	return append([]byte{id, byte(len(payload))}, payload...)
+}
 
 // tinyReactor is a hand-assembled reactor: _initialize writes memory[100]
 // = 42, sets an i32 and an i64 global, and grows the memory by a page;
 // g0 and g1 return the globals; one data segment puts "hi" at 0.
 func tinyReactor() []byte {
-	sec := func(id byte, payload ...byte) []byte {
-		return append([]byte{id, byte(len(payload))}, payload...)
-	}
 	var m []byte
 	m = append(m, 0, 'a', 's', 'm', 1, 0, 0, 0)
 	m = append(m, sec(secType, 3,
@@ -112,6 +116,95 @@ func TestSnapshotRefusesWhatItCannotCopy(t *testing.T) {
 		if _, err := Snapshot(ctx, in); err == nil {
 			t.Errorf("%s: Snapshot accepted it", name)
 		}
+	}
+}
+
+// hostReactor is a hand-assembled reactor importing env.f (i32) -> i32, as
+// a proxy-wasm filter imports its host's functions: _initialize writes
+// memory[100] = 1 and, when callHost, calls env.f first; "use" calls env.f
+// after start-up and returns its result.
+func hostReactor(callHost bool) []byte {
+	var m []byte
+	m = append(m, 0, 'a', 's', 'm', 1, 0, 0, 0)
+	m = append(m, sec(secType, 2,
+		0x60, 0, 0, // 0: () -> ()
+		0x60, 1, 0x7f, 1, 0x7f)...) // 1: (i32) -> i32
+	m = append(m, sec(secImport, 1, 3, 'e', 'n', 'v', 1, 'f', kindFunc, 1)...)
+	m = append(m, sec(secFunction, 2, 0, 1)...) // 1: _initialize, 2: use
+	m = append(m, sec(secMemory, 1, 0, 1)...)
+	m = append(m, sec(secExport, 3,
+		11, '_', 'i', 'n', 'i', 't', 'i', 'a', 'l', 'i', 'z', 'e', kindFunc, 1,
+		3, 'u', 's', 'e', kindFunc, 2,
+		6, 'm', 'e', 'm', 'o', 'r', 'y', kindMemory, 0)...)
+	init := []byte{0}
+	if callHost {
+		init = append(init, 0x41, 7, 0x10, 0, 0x1a) // env.f(7); drop
+	}
+	init = append(init, 0x41, 0xe4, 0x00, 0x41, 1, 0x3a, 0, 0, 0x0b) // i32.store8 mem[100] = 1
+	use := []byte{0, 0x20, 0, 0x10, 0, 0x0b}                         // env.f(param 0)
+	code := []byte{2}
+	for _, body := range [][]byte{init, use} {
+		code = append(code, byte(len(body)))
+		code = append(code, body...)
+	}
+	m = append(m, sec(secCode, code...)...)
+	m = append(m, sec(secData, 1, 0, 0x41, 0, 0x0b, 2, 'h', 'i')...)
+	return m
+}
+
+func TestTrapImportsRefusesStartUpThatCallsTheHost(t *testing.T) {
+	ctx := context.Background()
+	_, err := Snapshot(ctx, hostReactor(true), TrapImports("env"))
+	if err == nil || !strings.Contains(err.Error(), "_initialize called env.f") {
+		t.Fatalf("Snapshot: %v, want _initialize's call of the stub env.f refused", err)
+	}
+	// Without TrapImports an import Snapshot cannot answer is refused
+	// before anything runs, whether _initialize calls it or not.
+	for _, call := range []bool{true, false} {
+		_, err := Snapshot(ctx, hostReactor(call))
+		if err == nil || !strings.Contains(err.Error(), "env.f") || !strings.Contains(err.Error(), "TrapImports") {
+			t.Errorf("Snapshot without TrapImports (call %v): %v, want env.f refused", call, err)
+		}
+	}
+	if _, err := Snapshot(ctx, hostReactor(false), TrapImports("wasi_snapshot_preview1")); err == nil {
+		t.Error("Snapshot accepted to trap WASI, which it provides")
+	}
+}
+
+func TestTrapImportsKeepsImportsOfAStartUpThatDoesNotCallThem(t *testing.T) {
+	ctx := context.Background()
+	snap, err := Snapshot(ctx, hostReactor(false), TrapImports("env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	// The real host's env.f: the snapshot still imports it.
+	var calls []uint32
+	_, err = rt.NewHostModuleBuilder("env").NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, _ api.Module, s []uint64) {
+			calls = append(calls, uint32(s[0]))
+			s[0] = uint64(uint32(s[0]) * 2)
+		}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).
+		Export("f").Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := rt.InstantiateWithConfig(ctx, snap, wazero.NewModuleConfig().WithStartFunctions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := mod.Memory().ReadByte(100); b != 1 {
+		t.Errorf("memory[100] = %d, want the 1 _initialize wrote at build time", b)
+	}
+	if _, err := mod.ExportedFunction("_initialize").Call(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := mod.ExportedFunction("use").Call(ctx, 21); err != nil || uint32(r[0]) != 42 {
+		t.Errorf("use(21) = %v (%v), want 42 from the host's env.f", r, err)
+	}
+	if len(calls) != 1 || calls[0] != 21 {
+		t.Errorf("env.f calls %v, want only use's [21]", calls)
 	}
 }
 

@@ -23,7 +23,11 @@ func TestSteadyStateAllocations(t *testing.T) {
 	if err := buildFilter(out, "wxhook_debug"); err != nil {
 		t.Fatal(err)
 	}
-	wasm, err := os.ReadFile(out)
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := snapshot(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

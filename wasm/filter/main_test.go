@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wxhook/wxhook/internal/preinit"
 	"github.com/wxhook/wxhook/wasm/proxywasm/proxytest"
 )
 
-// moduleBytes is the filter built once per test binary, with build.sh's
-// flags, from this directory.
-var moduleBytes []byte
+// moduleBytes is the filter built once per test binary from this
+// directory, with build.sh's flags, and pre-initialized as build.sh does:
+// what ships. rawBytes is the same build before pre-initialization.
+var moduleBytes, rawBytes []byte
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wxhook-filter-test")
@@ -28,8 +30,11 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	moduleBytes, err = os.ReadFile(out)
+	rawBytes, err = os.ReadFile(out)
 	os.RemoveAll(dir)
+	if err == nil {
+		moduleBytes, err = snapshot(rawBytes)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -55,6 +60,13 @@ func buildFilter(out string, tags ...string) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=wasip1", "GOARCH=wasm", "GOWASM=satconv,signext", "GOFLAGS=")
 	cmd.Stderr = os.Stderr
 	return cmd.Run()
+}
+
+// snapshot pre-initializes a build as build.sh does (preinit -trap env):
+// Envoy's functions are stubs that fail the snapshot if the filter's
+// start-up calls one.
+func snapshot(raw []byte) ([]byte, error) {
+	return preinit.Snapshot(context.Background(), raw, preinit.TrapImports("env"))
 }
 
 // newHost compiles the module with opts and starts one VM.

@@ -55,7 +55,10 @@ func functype(params, results int) []byte {
 	return t
 }
 
-func buildModule(imports []imp, funcs []fn) []byte {
+func buildModule(imports []imp, funcs []fn) []byte { return buildModuleMem(imports, funcs, 1) }
+
+// buildModuleMem is buildModule with an initial memory of pages.
+func buildModuleMem(imports []imp, funcs []fn, pages uint32) []byte {
 	var types, imps, fidx, exps, codes [][]byte
 	for _, im := range imports {
 		types = append(types, functype(im.params, im.results))
@@ -78,7 +81,7 @@ func buildModule(imports []imp, funcs []fn) []byte {
 		m = append(m, section(2, imps)...)
 	}
 	m = append(m, section(3, fidx)...)
-	m = append(m, section(5, [][]byte{{0x00, 0x01}})...)
+	m = append(m, section(5, [][]byte{append([]byte{0x00}, uleb(pages)...)})...)
 	m = append(m, section(7, exps)...)
 	m = append(m, section(10, codes)...)
 	return m
@@ -158,6 +161,22 @@ func TestCompileChecks(t *testing.T) {
 				t.Fatalf("error %q, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// Envoy's V8 refuses a module whose initial memory is over 1 GiB; a
+// pre-initialized module's initial memory is all the memory its start-up
+// used, so this is the limit that matters to it.
+func TestMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	m, err := Compile(ctx, buildModuleMem(nil, base(), MaxMemoryPages), Options{})
+	if err != nil {
+		t.Fatalf("%d pages: %v", MaxMemoryPages, err)
+	}
+	m.Close(ctx)
+	if m, err := Compile(ctx, buildModuleMem(nil, base(), MaxMemoryPages+1), Options{}); err == nil {
+		m.Close(ctx)
+		t.Fatalf("a module with %d pages of initial memory was accepted", MaxMemoryPages+1)
 	}
 }
 

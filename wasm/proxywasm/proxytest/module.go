@@ -73,6 +73,12 @@ var moduleFuncs = map[string]sig{
 	"proxy_on_foreign_function": w(3, 0), "proxy_on_done": w(1, 1), "proxy_on_log": w(1, 0), "proxy_on_delete": w(1, 0),
 }
 
+// MaxMemoryPages is the most linear memory a module may have in Envoy:
+// proxy-wasm-cpp-host sets V8's wasm_max_mem_pages (and Wasmtime's limit) to
+// PROXY_WASM_HOST_MAX_WASM_MEMORY_SIZE_BYTES, 1 GiB. A module whose initial
+// memory is larger fails to load; memory.grow past it fails.
+const MaxMemoryPages = 1 << 30 / 65536
+
 // ABIVersionExport is the marker export of the one ABI this host speaks.
 const ABIVersionExport = "proxy_abi_version_0_2_1"
 
@@ -125,10 +131,12 @@ type Options struct {
 
 // Compile compiles wasm and checks it the way proxy-wasm-cpp-host does
 // before starting a VM: the ABI version marker, the allocator, _initialize
-// (or _start), an exported memory, and the signature of every proxy_on_*
-// export it knows. Imports are checked when a VM is started.
+// (or _start), an exported memory of at most MaxMemoryPages, and the
+// signature of every proxy_on_* export it knows. Imports are checked when a
+// VM is started.
 func Compile(ctx context.Context, wasm []byte, opts Options) (*Module, error) {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(false).WithCompilationCache(cache))
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(false).
+		WithCompilationCache(cache).WithMemoryLimitPages(MaxMemoryPages))
 	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		rt.Close(ctx)
