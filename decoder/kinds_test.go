@@ -112,6 +112,11 @@ func TestRoomAnnouncement(t *testing.T) {
 		ev.Announce.Editor != "" {
 		t.Errorf("unreadable xmlcontent: kind %s %+v", ev.Kind, ev.Announce)
 	}
+	// … and says so, keeping the content it could not read.
+	if ev.Problem.Code != decoder.CodeBadContent || ev.Problem.Field == "" || ev.Problem.Detail != "unreadable <xmlcontent>" ||
+		!strings.Contains(ev.Content, "<broken>") {
+		t.Errorf("unreadable xmlcontent: problem %+v, content kept %v", ev.Problem, strings.Contains(ev.Content, "<broken>"))
+	}
 }
 
 func TestRoomTodo(t *testing.T) {
@@ -208,5 +213,21 @@ func TestLiveLocationNotModelled(t *testing.T) {
 	if ev.Kind != decoder.KindUnknown || ev.Problem.Detail != "appmsg type 17 is not modelled" || ev.Content == "" ||
 		ev.Channels.IsDefined() || len(ev.Raw) == 0 {
 		t.Errorf("appmsg 17: kind %s problem %+v", ev.Kind, ev.Problem)
+	}
+}
+
+// TestUnreadableRecordItemIsReported: a chat history whose <recorditem>
+// does not read keeps its kind, title and description, reports the problem
+// and keeps the content whose items were not read.
+func TestUnreadableRecordItemIsReported(t *testing.T) {
+	body := bytes.Replace(fixture(t, "eyun", "xml_chat_history"), []byte(`<recordinfo><title>`),
+		[]byte(`<recordinfo><broken><title>`), 1)
+	ev := decodeAs(t, body, decoder.Eyun)
+	if ev.Kind != decoder.KindChatHistory || ev.History.Title == "" || len(ev.History.Items) != 0 {
+		t.Errorf("kind %s, history %+v", ev.Kind, ev.History)
+	}
+	if ev.Problem.Code != decoder.CodeBadContent || ev.Problem.Detail != "unreadable <recorditem>" || ev.Problem.Offset == 0 ||
+		!strings.Contains(ev.Content, "<broken>") {
+		t.Errorf("problem %+v, content kept %v", ev.Problem, strings.Contains(ev.Content, "<broken>"))
 	}
 }

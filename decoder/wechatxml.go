@@ -103,7 +103,7 @@ func (d *Decoder) wechatContent(ev *Event, dialect Dialect, msgType int64, conte
 	case wxVoIP:
 		ok = wechatCall(ev, doc)
 	case wxSysMsg:
-		ok = d.wechatSysMsg(ev, doc, content)
+		ok = d.wechatSysMsg(ev, doc, content, field, off)
 	case wxAppMsg:
 		ok = d.appMsg(ev, dialect, doc, content, field, off)
 	default:
@@ -494,7 +494,7 @@ func wechatChatOpened(ev *Event, doc *xmlflat.Doc) bool {
 
 // <sysmsg type="…">: group changes, recalls, pats, announcements, to-dos
 // and other notices.
-func (d *Decoder) wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool {
+func (d *Decoder) wechatSysMsg(ev *Event, doc *xmlflat.Doc, content, field string, off int) bool {
 	root := doc.Child(-1, "sysmsg")
 	if root < 0 {
 		return false
@@ -513,7 +513,7 @@ func (d *Decoder) wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool
 		ev.Pat = Pat{From: p.s("fromusername"), Patted: p.s("pattedusername"), Chat: p.s("chatusername"),
 			Template: p.s("template")}
 	case "mmchatroombarannouncememt": // sic: WeChat's spelling
-		d.announcement(ev, sys.at("mmchatroombarannouncememt"))
+		d.announcement(ev, sys.at("mmchatroombarannouncememt"), content, field, off)
 	case "roomtoolstips":
 		t := sys.at("todo")
 		if !t.ok() {
@@ -533,7 +533,7 @@ func (d *Decoder) wechatSysMsg(ev *Event, doc *xmlflat.Doc, content string) bool
 // announcement reads <mmchatroombarannouncememt>: the text in <content>,
 // the id, and in <xmlcontent> (an XML document as CDATA) who published it
 // and when.
-func (d *Decoder) announcement(ev *Event, a child) {
+func (d *Decoder) announcement(ev *Event, a child, content, field string, off int) {
 	ev.Kind = KindRoomAnnouncement
 	an := &ev.Announce
 	an.Text = a.s("content")
@@ -544,7 +544,12 @@ func (d *Decoder) announcement(ev *Event, a child) {
 	}
 	in := &d.xml.inner
 	if in.ParseAny(stringToBytes(inner)) != nil {
-		return // the text and id are read; the details are not essential
+		// The text and id are read and the event keeps its kind; what
+		// could not be read is reported and the content kept, as for an
+		// unreadable <recorditem>.
+		ev.Content = content
+		ev.Problem = Problem{Code: CodeBadContent, Field: field, Offset: off, Detail: "unreadable <xmlcontent>"}
+		return
 	}
 	item := child{in, in.Child(-1, "group_notice_item")}
 	an.EditTime = millis(item.i("edittime"))
@@ -677,7 +682,7 @@ func (d *Decoder) appMsg(ev *Event, dialect Dialect, doc *xmlflat.Doc, content, 
 		ev.Kind = KindChatHistory
 		h := &ev.History
 		h.Title, h.Desc = title, app.s("des")
-		d.recordItems(ev, app.s("recorditem"), field, off)
+		d.recordItems(ev, app.s("recorditem"), content, field, off)
 	case 33, 36: // a mini program
 		ev.Kind = KindMiniProgram
 		w, mp := app.at("weappinfo"), &ev.MiniProgram
@@ -759,12 +764,13 @@ func channels(c *Channels, f child) {
 
 // recordItems reads the messages of a chat history from <recorditem>, an XML
 // document inside the appmsg (as CDATA or escaped).
-func (d *Decoder) recordItems(ev *Event, record, field string, off int) {
+func (d *Decoder) recordItems(ev *Event, record, content, field string, off int) {
 	if record == "" {
 		return
 	}
 	in := &d.xml.inner
 	if err := in.ParseAny(stringToBytes(record)); err != nil {
+		ev.Content = content // kept: the items it holds were not read
 		ev.Problem = Problem{Code: CodeBadContent, Field: field, Offset: off, Detail: "unreadable <recorditem>"}
 		return
 	}
