@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -411,5 +412,24 @@ func TestLargeBodiesMatchNative(t *testing.T) {
 		if !bytes.Equal(want, got) {
 			t.Fatalf("%d bytes: outputs differ (%d vs %d bytes)", len(body), len(want), len(got))
 		}
+	}
+}
+
+// TestDefaultCacheDir: $WXHOOK_WASM_CACHE names the directory, "off" turns
+// the disk cache off, and unset means wxhook/wazero in the user cache
+// directory (what README.md promises for `wxhook serve`).
+func TestDefaultCacheDir(t *testing.T) {
+	t.Setenv("WXHOOK_WASM_CACHE", "/some/dir")
+	if got := DefaultCacheDir(); got != "/some/dir" {
+		t.Errorf("WXHOOK_WASM_CACHE=/some/dir: %q", got)
+	}
+	t.Setenv("WXHOOK_WASM_CACHE", "off")
+	if got := DefaultCacheDir(); got != "" {
+		t.Errorf("WXHOOK_WASM_CACHE=off: %q, want no disk cache", got)
+	}
+	t.Setenv("WXHOOK_WASM_CACHE", "")
+	t.Setenv("XDG_CACHE_HOME", "/xdg")
+	if got := DefaultCacheDir(); runtime.GOOS == "linux" && got != "/xdg/wxhook/wazero" {
+		t.Errorf("unset, XDG_CACHE_HOME=/xdg: %q", got)
 	}
 }

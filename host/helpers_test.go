@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -59,33 +58,15 @@ func sharedEngine(t testing.TB) *Engine {
 
 // testCache lets every Engine of the test binary reuse one compilation of
 // each configuration. It is kept on disk where `wxhook serve` keeps its own
-// (testCacheDir), so that test runs after the first, and the cmd/wxhook
+// (DefaultCacheDir), so that test runs after the first, and the cmd/wxhook
 // tests, load compiled code in milliseconds instead of compiling for
 // seconds. wazero keys its entries by module, configuration and wazero
 // version and writes them atomically, so a stale or concurrent entry is
 // never used.
 var testCache = newTestCache()
 
-// testCacheDir is $WXHOOK_WASM_CACHE, or the user cache directory's
-// wxhook/wazero as for `wxhook serve`; "" for WXHOOK_WASM_CACHE=off (an
-// in-memory cache: every test binary compiles afresh).
-func testCacheDir() string {
-	switch dir := os.Getenv("WXHOOK_WASM_CACHE"); dir {
-	case "off":
-		return ""
-	case "":
-	default:
-		return dir
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(base, "wxhook", "wazero")
-}
-
 func newTestCache() wazero.CompilationCache {
-	if dir := testCacheDir(); dir != "" {
+	if dir := DefaultCacheDir(); dir != "" {
 		if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
 			return c
 		}

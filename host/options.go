@@ -2,6 +2,8 @@ package host
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/tetratelabs/wazero"
@@ -89,6 +91,26 @@ func WithMemoryLimitPages(pages uint32) Option {
 // docs/BENCHMARKS.md).
 func WithCompilationCacheDir(dir string) Option {
 	return func(c *config) { c.cacheDir = dir }
+}
+
+// DefaultCacheDir is where `wxhook serve` and the tests keep wazero's
+// compiled code between runs (compiling takes seconds, loading the cache
+// milliseconds): $WXHOOK_WASM_CACHE when set, "" when it is "off" (no disk
+// cache), else wxhook/wazero under the user cache directory ("" when there
+// is none).
+func DefaultCacheDir() string {
+	switch dir := os.Getenv("WXHOOK_WASM_CACHE"); dir {
+	case "off":
+		return ""
+	case "":
+	default:
+		return dir
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(base, "wxhook", "wazero")
 }
 
 // WithCompilationCache shares compiled code between the Engines of one

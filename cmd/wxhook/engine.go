@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/wxhook/wxhook/decoder"
 	"github.com/wxhook/wxhook/host"
@@ -19,28 +17,10 @@ func openEngine(ctx context.Context, name string) (decoder.Engine, error) {
 		return decoder.NewEngine(), nil
 	case "wasm":
 		var opts []host.Option
-		if dir := wasmCacheDir(); dir != "" {
+		if dir := host.DefaultCacheDir(); dir != "" {
 			opts = append(opts, host.WithCompilationCacheDir(dir))
 		}
 		return host.New(ctx, opts...)
 	}
 	return nil, fmt.Errorf("unknown engine %q (want wasm or native)", name)
-}
-
-// wasmCacheDir is where wazero keeps the module's compiled code between runs:
-// compiling takes seconds, loading the cache milliseconds. $WXHOOK_WASM_CACHE
-// overrides the default (the user cache directory); "off" disables it.
-func wasmCacheDir() string {
-	switch dir := os.Getenv("WXHOOK_WASM_CACHE"); dir {
-	case "off":
-		return ""
-	case "":
-	default:
-		return dir
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(base, "wxhook", "wazero")
 }
