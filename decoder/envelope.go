@@ -283,16 +283,22 @@ func (d *Decoder) keepRaw(ev *Event, dialect Dialect) error {
 	return nil
 }
 
+// valueStart returns the offset in d.src of the value whose key the lexer
+// has just read. The lexer has not yet read the ':' (it consumes separators
+// when it fetches the next token): the value starts after both.
+func (d *Decoder) valueStart() int {
+	start := skipSpace(d.src, d.lex.GetPos())
+	if start < len(d.src) && d.src[start] == ':' {
+		start = skipSpace(d.src, start+1)
+	}
+	return start
+}
+
 // decodeData decodes the "data" value at the lexer's position as dialect as's
 // data object, recording its span for a possible second decode.
 func (d *Decoder) decodeData(as Dialect) {
 	l, env := &d.lex, &d.env
-	// The lexer has read the key, not yet the ':' (it consumes separators
-	// when it fetches the next token): the value starts after both.
-	start := skipSpace(d.src, l.GetPos())
-	if start < len(d.src) && d.src[start] == ':' {
-		start = skipSpace(d.src, start+1)
-	}
+	start := d.valueStart()
 	if l.IsNull() {
 		l.Skip()
 		return
@@ -316,10 +322,7 @@ func (d *Decoder) decodeData(as Dialect) {
 // its span (hashed into the dedup key of events without a message id).
 func (d *Decoder) decodeGeweData() {
 	l, env := &d.lex, &d.env
-	start := skipSpace(d.src, l.GetPos())
-	if start < len(d.src) && d.src[start] == ':' {
-		start = skipSpace(d.src, start+1)
-	}
+	start := d.valueStart()
 	if l.IsNull() {
 		l.Skip()
 		return
