@@ -1,43 +1,18 @@
 package dedup
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/wxhook/wxhook/worker/internal/testsrv"
 )
-
-// pausedRedis starts redis-server and returns the URL for a store that gives
-// up on a command after 200 ms without retrying, and a client that waits
-// out pauses (CLIENT PAUSE … ALL makes Redis answer nobody for a while).
-func pausedRedis(t *testing.T) (string, *redis.Client) {
-	url := testsrv.Redis(t)
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.ReadTimeout = 10 * time.Second
-	admin := redis.NewClient(o)
-	t.Cleanup(func() { admin.Close() })
-	return url + "?read_timeout=200ms&write_timeout=200ms&max_retries=-1", admin
-}
-
-func pause(t *testing.T, admin *redis.Client, d time.Duration) {
-	t.Helper()
-	if err := admin.Do(ctx, "CLIENT", "PAUSE", strconv.FormatInt(d.Milliseconds(), 10), "ALL").Err(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // A commit Redis does not take is kept and made once Redis answers: by the
 // retry goroutine, or by a Reserve of the same key, which then finds it a
 // duplicate.
 func TestRedisCommitDuringOutageIsKept(t *testing.T) {
-	url, admin := pausedRedis(t)
-	s, err := OpenRedis(ctx, url, Options{})
+	r := testsrv.StartPausableRedis(t)
+	s, err := OpenRedis(ctx, r.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +22,7 @@ func TestRedisCommitDuringOutageIsKept(t *testing.T) {
 		st, _, err := s.Reserve(ctx, k)
 		must(t, st, err, Reserved)
 	}
-	pause(t, admin, time.Second)
+	r.Pause(t, time.Second)
 	for _, k := range [][]byte{k1, k2} {
 		if err := s.Commit(ctx, k); err == nil {
 			t.Fatal("Commit succeeded while Redis was paused")
@@ -59,7 +34,7 @@ func TestRedisCommitDuringOutageIsKept(t *testing.T) {
 	if _, _, err := s.Reserve(ctx, k1); err == nil {
 		t.Fatal("Reserve of a pending key succeeded while Redis was paused")
 	}
-	admin.Ping(ctx) // returns when the pause ends
+	r.WaitBack(t) // returns when the pause ends
 	// k1 right away, through Reserve; k2 by the retry goroutine.
 	st, _, err := s.Reserve(ctx, k1)
 	must(t, st, err, Duplicate)
@@ -71,7 +46,7 @@ func TestRedisCommitDuringOutageIsKept(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, k := range [][]byte{k1, k2} {
-		if v, err := admin.Get(ctx, "wxhook:dedup:"+string(k)).Result(); err != nil || v != "done" {
+		if v, err := r.Admin.Get(ctx, "wxhook:dedup:"+string(k)).Result(); err != nil || v != "done" {
 			t.Fatalf("%s holds %q (%v), want done", k, v, err)
 		}
 	}
@@ -80,19 +55,19 @@ func TestRedisCommitDuringOutageIsKept(t *testing.T) {
 // Close records the pending commits if Redis answers within its grace, and
 // says how many it could not otherwise.
 func TestRedisCloseFlushesPendingCommits(t *testing.T) {
-	url, admin := pausedRedis(t)
-	s, err := OpenRedis(ctx, url, Options{})
+	r := testsrv.StartPausableRedis(t)
+	s, err := OpenRedis(ctx, r.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pause(t, admin, 700*time.Millisecond)
+	r.Pause(t, 700*time.Millisecond)
 	if err := s.Commit(ctx, []byte("k")); err == nil {
 		t.Fatal("Commit succeeded while Redis was paused")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if v, err := admin.Get(ctx, "wxhook:dedup:k").Result(); err != nil || v != "done" {
+	if v, err := r.Admin.Get(ctx, "wxhook:dedup:k").Result(); err != nil || v != "done" {
 		t.Fatalf("k holds %q (%v), want done", v, err)
 	}
 }
