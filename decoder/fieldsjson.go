@@ -99,3 +99,47 @@ func (o *objectWriter) end() {
 	}
 	o.w.RawByte('}')
 }
+
+// eventPos is where writeEvent wrote two string values: [start, end) of
+// their bytes as written (escaped, without the quotes), counted from the
+// start of the writer's whole output.
+type eventPos struct {
+	dedup, account span
+}
+
+type span struct{ start, end int }
+
+// name writes a member whose value is an enum's name (lower-case ASCII
+// words, TestEnumNamesNeedNoEscaping): no escape scan.
+func (o *objectWriter) name(key, v string) {
+	w := o.w
+	if b := w.Buffer.Buf; cap(b)-len(b) >= len(key)+len(v)+3 {
+		b = append(b, o.sep())
+		b = append(b, key...)
+		b = append(b, '"')
+		b = append(b, v...)
+		w.Buffer.Buf = append(b, '"')
+		return
+	}
+	o.key(key)
+	writeName(w, v)
+}
+
+// field writes a string member, empty or not, and returns where its value
+// lies in the output.
+func (o *objectWriter) field(key, v string) span {
+	w := o.w
+	if b := w.Buffer.Buf; cap(b)-len(b) >= len(key)+len(v)+3 && w.NoEscapeHTML && plainPrefix(v) == len(v) {
+		b = append(b, o.sep())
+		b = append(b, key...)
+		b = append(b, '"')
+		start := w.Buffer.Size() + len(b) - len(w.Buffer.Buf)
+		b = append(b, v...)
+		w.Buffer.Buf = append(b, '"')
+		return span{start, start + len(v)}
+	}
+	o.key(key)
+	start := w.Buffer.Size() + 1 // after the opening quote
+	writeString(w, v)
+	return span{start, w.Buffer.Size() - 1}
+}
