@@ -57,75 +57,75 @@ func writeEvent(w *jwriter.Writer, ev *Event) (pos eventPos) {
 
 	if ev.Media.IsDefined() {
 		o.key(`"media":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(w, ev.Media)
+		ev.Media.MarshalEasyJSON(w)
 	}
 	if ev.Location.IsDefined() {
 		o.key(`"location":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(w, ev.Location)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(w, ev.Location)
 	}
 	if ev.Link.IsDefined() {
 		o.key(`"link":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(w, ev.Link)
+		ev.Link.MarshalEasyJSON(w)
 	}
 	if ev.MiniProgram.IsDefined() {
 		o.key(`"mini_program":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(w, ev.MiniProgram)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(w, ev.MiniProgram)
 	}
 	if ev.Card.IsDefined() {
 		o.key(`"card":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(w, ev.Card)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(w, ev.Card)
 	}
 	if ev.Quote.IsDefined() {
 		o.key(`"quote":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(w, ev.Quote)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(w, ev.Quote)
 	}
 	if ev.Transfer.IsDefined() {
 		o.key(`"transfer":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(w, ev.Transfer)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(w, ev.Transfer)
 	}
 	if ev.RedPacket.IsDefined() {
 		o.key(`"red_packet":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(w, ev.RedPacket)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(w, ev.RedPacket)
 	}
 	if ev.History.IsDefined() {
 		o.key(`"chat_history":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(w, ev.History)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(w, ev.History)
 	}
 	if ev.Pat.IsDefined() {
 		o.key(`"pat":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(w, ev.Pat)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(w, ev.Pat)
 	}
 	if ev.Recall.IsDefined() {
 		o.key(`"recall":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(w, ev.Recall)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(w, ev.Recall)
 	}
 	if ev.Friend.IsDefined() {
 		o.key(`"friend_request":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(w, ev.Friend)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(w, ev.Friend)
 	}
 	if ev.RoomChange.IsDefined() {
 		o.key(`"room_change":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(w, ev.RoomChange)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(w, ev.RoomChange)
 	}
 	if ev.RoomInfo.IsDefined() {
 		o.key(`"room_info":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(w, ev.RoomInfo)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(w, ev.RoomInfo)
 	}
 	if ev.Channels.IsDefined() {
 		o.key(`"channels":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(w, ev.Channels)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(w, ev.Channels)
 	}
 	if ev.Announce.IsDefined() {
 		o.key(`"announcement":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(w, ev.Announce)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(w, ev.Announce)
 	}
 	if ev.Todo.IsDefined() {
 		o.key(`"todo":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, ev.Todo)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(w, ev.Todo)
 	}
 	if ev.Call.IsDefined() {
 		o.key(`"call":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(w, ev.Call)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(w, ev.Call)
 	}
 	if ev.Wecom.IsDefined() {
 		o.key(`"wecom":`)
@@ -137,16 +137,16 @@ func writeEvent(w *jwriter.Writer, ev *Event) (pos eventPos) {
 	}
 	if ev.DLL.IsDefined() {
 		o.key(`"dll":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(w, ev.DLL)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, ev.DLL)
 	}
 	if ev.Gewe.IsDefined() {
 		o.key(`"gewe":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(w, ev.Gewe)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(w, ev.Gewe)
 	}
 	o.str(`"content":`, ev.Content)
 	if ev.Problem.IsDefined() {
 		o.key(`"problem":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(w, ev.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(w, ev.Problem)
 	}
 	if ev.Raw.IsDefined() {
 		o.key(`"raw":`)

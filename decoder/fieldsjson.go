@@ -39,6 +39,65 @@ func (f *EyunFields) MarshalEasyJSON(w *jwriter.Writer) {
 	o.end()
 }
 
+// MarshalEasyJSON writes the media object: the image, file and video events'
+// URLs, keys and the thumbnail's inline base64 data are long strings, which
+// easyjson's String writes a byte at a time (13% of an eyun image event's
+// instructions).
+func (m *Media) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"url":`, m.URL)
+	o.str(`"hd_url":`, m.HDURL)
+	o.str(`"file_id":`, m.FileID)
+	o.str(`"aes_key":`, m.AESKey)
+	o.str(`"auth_key":`, m.AuthKey)
+	o.str(`"md5":`, m.MD5)
+	o.str(`"new_md5":`, m.NewMD5)
+	o.str(`"file_name":`, m.FileName)
+	o.str(`"file_ext":`, m.FileExt)
+	o.num(`"size":`, m.Size)
+	o.num(`"hd_size":`, m.HDSize)
+	o.num(`"width":`, m.Width)
+	o.num(`"height":`, m.Height)
+	o.num(`"duration":`, m.Duration)
+	o.str(`"format":`, m.Format)
+	o.num(`"cdn_type":`, m.CDNType)
+	o.num(`"encrypt":`, m.Encrypt)
+	o.str(`"buf_id":`, m.BufID)
+	o.str(`"product_id":`, m.ProductID)
+	if m.Thumb.IsDefined() {
+		o.key(`"thumb":`)
+		m.Thumb.MarshalEasyJSON(w)
+	}
+	o.end()
+}
+
+// MarshalEasyJSON writes a thumbnail object.
+func (t *Thumb) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"url":`, t.URL)
+	o.str(`"file_id":`, t.FileID)
+	o.str(`"aes_key":`, t.AESKey)
+	o.str(`"md5":`, t.MD5)
+	o.num(`"size":`, t.Size)
+	o.num(`"width":`, t.Width)
+	o.num(`"height":`, t.Height)
+	o.str(`"data":`, t.Data)
+	o.num(`"cdn_type":`, t.CDNType)
+	o.end()
+}
+
+// MarshalEasyJSON writes the link object.
+func (l *Link) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"title":`, l.Title)
+	o.str(`"desc":`, l.Desc)
+	o.str(`"url":`, l.URL)
+	o.str(`"thumb_url":`, l.ThumbURL)
+	o.str(`"source":`, l.Source)
+	o.str(`"app_id":`, l.AppID)
+	o.end()
+}
+
 // objectWriter writes one JSON object's members, the separators as
 // easyjson's generated code writes them.
 type objectWriter struct {
