@@ -155,4 +155,3 @@ func writeEvent(w *jwriter.Writer, ev *Event) (pos eventPos) {
 	w.RawByte('}')
 	return pos
 }
-
