@@ -392,12 +392,12 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.DLL).IsDefined() {
 		const prefix string = ",\"dll\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.DLL)
+		(in.DLL).MarshalEasyJSON(out)
 	}
 	if (in.Gewe).IsDefined() {
 		const prefix string = ",\"gewe\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Gewe)
+		(in.Gewe).MarshalEasyJSON(out)
 	}
 	if in.Content != "" {
 		const prefix string = ",\"content\":"
@@ -407,7 +407,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Problem).IsDefined() {
 		const prefix string = ",\"problem\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, in.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.Problem)
 	}
 	if (in.Raw).IsDefined() {
 		const prefix string = ",\"raw\":"
@@ -474,7 +474,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder23(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in Problem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in Problem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -852,7 +852,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder21(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in DLLFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out *jwriter.Writer, in DLLFields) {
 	out.RawByte('{')
 	first := true
 	_ = first

@@ -137,16 +137,16 @@ func writeEvent(w *jwriter.Writer, ev *Event) (pos eventPos) {
 	}
 	if ev.DLL.IsDefined() {
 		o.key(`"dll":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, ev.DLL)
+		ev.DLL.MarshalEasyJSON(w)
 	}
 	if ev.Gewe.IsDefined() {
 		o.key(`"gewe":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(w, ev.Gewe)
+		ev.Gewe.MarshalEasyJSON(w)
 	}
 	o.str(`"content":`, ev.Content)
 	if ev.Problem.IsDefined() {
 		o.key(`"problem":`)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(w, ev.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(w, ev.Problem)
 	}
 	if ev.Raw.IsDefined() {
 		o.key(`"raw":`)

@@ -39,6 +39,52 @@ func (f *EyunFields) MarshalEasyJSON(w *jwriter.Writer) {
 	o.end()
 }
 
+// MarshalEasyJSON writes the dll object of the canonical JSON.
+func (f *DLLFields) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"event":`, f.Event)
+	o.str(`"description":`, f.Description)
+	o.str(`"instance_id":`, f.InstanceID)
+	o.str(`"robot_id":`, f.RobotID)
+	o.num(`"send_time":`, f.SendTime)
+	o.str(`"local_id":`, f.LocalID)
+	o.str(`"server_id":`, f.ServerID)
+	o.str(`"app_info":`, f.AppInfo)
+	o.num(`"message_type":`, f.MessageType)
+	o.key(`"message_source":`)
+	w.Int64(f.MessageSource) // not omitempty
+	o.str(`"conversation_id":`, f.ConversationID)
+	o.key(`"is_pc":`)
+	w.Int64(f.IsPC) // not omitempty
+	o.str(`"quote_app_info":`, f.QuoteAppInfo)
+	o.num(`"type":`, f.Type)
+	o.num(`"source_type":`, f.SourceType)
+	o.str(`"source":`, f.Source)
+	o.str(`"device":`, f.Device)
+	o.str(`"phone":`, f.Phone)
+	o.str(`"country":`, f.Country)
+	o.str(`"from_type":`, f.FromType)
+	o.str(`"extras":`, f.Extras)
+	o.end()
+}
+
+// MarshalEasyJSON writes the gewe object of the canonical JSON (its
+// msg_source, WeChat's XML, is the longest string of a gewe text event).
+func (f *GeweFields) MarshalEasyJSON(w *jwriter.Writer) {
+	o := objectWriter{w: w}
+	o.str(`"type_name":`, f.TypeName)
+	o.str(`"appid":`, f.Appid)
+	o.str(`"msg_id":`, f.MsgID)
+	o.num(`"msg_type":`, f.MsgType)
+	o.num(`"appmsg_type":`, f.AppMsgType)
+	o.num(`"msg_seq":`, f.MsgSeq)
+	o.str(`"msg_source":`, f.MsgSource)
+	o.str(`"push_content":`, f.PushContent)
+	o.num(`"delete_scene":`, f.DeleteScene)
+	o.str(`"test_msg":`, f.TestMsg)
+	o.end()
+}
+
 // MarshalEasyJSON writes the media object: the image, file and video events'
 // URLs, keys and the thumbnail's inline base64 data are long strings, which
 // easyjson's String writes a byte at a time (13% of an eyun image event's

@@ -19,11 +19,21 @@ func easyjsonString(s string, noEscapeHTML bool) []byte {
 	return b
 }
 
-func ourString(s string, noEscapeHTML bool) []byte {
+// ourString is what writeString writes for s, into a writer whose buffer
+// starts with room free bytes: writeString escapes in place when the buffer
+// has room for the worst case and leaves the work to easyjson otherwise, so
+// the tests try no room, too little, just enough and plenty.
+func ourString(s string, noEscapeHTML bool, room int) []byte {
 	w := jwriter.Writer{NoEscapeHTML: noEscapeHTML}
+	w.Buffer.Buf = make([]byte, 0, room)
 	writeString(&w, s)
 	b, _ := w.BuildBytes()
 	return b
+}
+
+// rooms are the buffer sizes ourString is tried with for s.
+func rooms(s string) []int {
+	return []int{0, len(s) + 2, 2 + 6*len(s) - 1, 2 + 6*len(s), 8*len(s) + 64}
 }
 
 // stringCases are strings whose JSON takes each path of writeString: words
@@ -50,8 +60,10 @@ func stringCases() []string {
 func TestWriteStringMatchesEasyjson(t *testing.T) {
 	for _, s := range stringCases() {
 		for _, noHTML := range []bool{true, false} {
-			if got, want := ourString(s, noHTML), easyjsonString(s, noHTML); !bytes.Equal(got, want) {
-				t.Errorf("writeString(%q, noEscapeHTML=%v) = %s, easyjson writes %s", s, noHTML, got, want)
+			for _, room := range rooms(s) {
+				if got, want := ourString(s, noHTML, room), easyjsonString(s, noHTML); !bytes.Equal(got, want) {
+					t.Errorf("writeString(%q, noEscapeHTML=%v, room %d) = %s, easyjson writes %s", s, noHTML, room, got, want)
+				}
 			}
 		}
 	}
@@ -62,8 +74,11 @@ func FuzzWriteString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := ourString(s, true), easyjsonString(s, true); !bytes.Equal(got, want) {
-			t.Fatalf("writeString(%q) = %s, easyjson writes %s", s, got, want)
+		want := easyjsonString(s, true)
+		for _, room := range rooms(s) {
+			if got := ourString(s, true, room); !bytes.Equal(got, want) {
+				t.Fatalf("writeString(%q, room %d) = %s, easyjson writes %s", s, room, got, want)
+			}
 		}
 	})
 }
@@ -90,7 +105,7 @@ func TestWordNeedsLook(t *testing.T) {
 // set in turn and all together, so a field added to the struct but not to
 // its marshaler fails here.
 func TestFieldsJSONMatchesTags(t *testing.T) {
-	for _, v := range []any{&WecomFields{}, &EyunFields{}, &Media{}, &Thumb{}, &Link{}} {
+	for _, v := range []any{&WecomFields{}, &EyunFields{}, &DLLFields{}, &GeweFields{}, &Media{}, &Thumb{}, &Link{}} {
 		rv := reflect.ValueOf(v).Elem()
 		check := func(what string) {
 			w := jwriter.Writer{NoEscapeHTML: true}
