@@ -1,8 +1,6 @@
 package decoder
 
 import (
-	"bytes"
-
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -69,12 +67,24 @@ func (d *Decoder) AppendDecode(dst, src []byte, dialect Dialect) ([]byte, Meta, 
 	if err := d.Decode(src, dialect, &d.ev); err != nil {
 		return dst, Meta{}, err
 	}
+	js, pos := d.marshal(&d.ev)
 	start := len(dst)
-	dst = append(dst, d.marshal(&d.ev)...)
-	return dst, d.ev.meta(dst[start:]), nil
+	dst = append(dst, js...)
+	m := Meta{Vendor: d.ev.Vendor, Kind: d.ev.Kind}
+	// The dedup key and the account, where writeEvent wrote them: their
+	// bytes as written (dedup keys have nothing JSON escapes; an escaped
+	// account is given escaped).
+	if k := pos.dedup; k.end > k.start {
+		m.DedupKey = dst[start+k.start : start+k.end : start+k.end]
+	}
+	if a := pos.account; a.end > a.start {
+		m.Account = dst[start+a.start : start+a.end : start+a.end]
+	}
+	return dst, m, nil
 }
 
-// marshal writes ev's canonical JSON into d.out and returns it.
+// marshal writes ev's canonical JSON into d.out and returns it, with where
+// writeEvent put the dedup key and the account in it.
 //
 // The writer is seeded with d.out rather than the caller's dst on purpose:
 // when easyjson's buffer spills into chunks it hands the first chunk to its
@@ -82,20 +92,20 @@ func (d *Decoder) AppendDecode(dst, src []byte, dialect Dialect) ([]byte, Meta, 
 // of two), and a caller's buffer must never end up there. d.out always has an
 // odd capacity, which no size class has, and is grown once on a spill so the
 // steady state writes into one chunk without allocating.
-func (d *Decoder) marshal(ev *Event) []byte {
+func (d *Decoder) marshal(ev *Event) ([]byte, eventPos) {
 	if cap(d.out) == 0 {
 		d.out = make([]byte, 0, 4097)
 	}
 	d.w = jwriter.Writer{Flags: jwriter.NilSliceAsEmpty, NoEscapeHTML: true}
 	d.w.Buffer.Buf = d.out[:0]
-	ev.MarshalEasyJSON(&d.w)
+	pos := writeEvent(&d.w, ev)
 	if n := d.w.Buffer.Size(); n != len(d.w.Buffer.Buf) {
 		d.out = d.w.Buffer.BuildBytes(make([]byte, 0, 2*n+1))
 	} else {
 		d.out = d.w.Buffer.Buf
 	}
 	d.w = jwriter.Writer{}
-	return d.out
+	return d.out, pos
 }
 
 // AppendJSON appends the canonical JSON of ev to dst. It allocates; the
@@ -104,83 +114,6 @@ func (ev *Event) AppendJSON(dst []byte) []byte {
 	w := jwriter.Writer{Flags: jwriter.NilSliceAsEmpty, NoEscapeHTML: true}
 	ev.MarshalEasyJSON(&w)
 	return append(dst, w.Buffer.BuildBytes()...)
-}
-
-// meta locates the dedup key inside the canonical JSON js of ev.
-func (ev *Event) meta(js []byte) Meta {
-	m := Meta{Vendor: ev.Vendor, Kind: ev.Kind}
-	// "dedup_key":" is written after vendor, kind, chat and id; its value
-	// has no characters JSON escapes, so the bytes are ev.DedupKey's.
-	// The fields before it are known, and escaping only lengthens the id,
-	// so the search starts right before the dedup key (bytes.Index has no
-	// fast path in the WebAssembly build: it pays for every byte it passes).
-	// When the id needed no escaping, the field is exactly where an
-	// unescaped id puts it, and one comparison finds it.
-	const field = `"dedup_key":"`
-	skip := len(`{"vendor":"","kind":"","chat":"","id":`) + len(ev.Vendor.String()) +
-		len(ev.Kind.String()) + len(ev.Chat.String()) + len(ev.ID)
-	if skip > len(js) {
-		skip = 0
-	}
-	if i := indexAt(js, skip, skip+len(`"",`), field); i >= 0 {
-		s := i + len(field)
-		m.DedupKey = js[s : s+len(ev.DedupKey) : s+len(ev.DedupKey)]
-		skip = s + len(ev.DedupKey)
-	}
-	// "account":" follows "time" (a number), a few bytes further: no
-	// string value lies between, so the first match is the field.
-	const afield = `"account":"`
-	if i := indexAt(js, skip, skip+len(`","time":,`)+intLen(ev.Time), afield); i >= 0 {
-		s := i + len(afield)
-		e := s + len(ev.Account)
-		if plainPrefix(ev.Account) != len(ev.Account) || e >= len(js) || js[e] != '"' {
-			// Escaped: find the end of the string as written.
-			e = stringEnd(js, s)
-		}
-		if e > s {
-			m.Account = js[s:e:e]
-		}
-	}
-	return m
-}
-
-// indexAt returns the index of the first sep in js at or after from,
-// checking first whether it is at guess (guess >= from), or -1.
-func indexAt(js []byte, from, guess int, sep string) int {
-	if guess+len(sep) <= len(js) && string(js[guess:guess+len(sep)]) == sep {
-		return guess
-	}
-	if i := bytes.Index(js[from:], []byte(sep)); i >= 0 {
-		return from + i
-	}
-	return -1
-}
-
-// intLen is the length of n in decimal.
-func intLen(n int64) int {
-	l := 1
-	if n < 0 {
-		l++
-	}
-	for n <= -10 || n >= 10 {
-		n /= 10
-		l++
-	}
-	return l
-}
-
-// stringEnd returns the index of the quote that ends the JSON string whose
-// contents start at js[s], or -1.
-func stringEnd(js []byte, s int) int {
-	for j := s; j < len(js); j++ {
-		switch js[j] {
-		case '\\':
-			j++
-		case '"':
-			return j
-		}
-	}
-	return -1
 }
 
 // AppendJSON appends the canonical error JSON {"error":{...}} to dst.

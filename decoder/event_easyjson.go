@@ -292,92 +292,92 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Media).IsDefined() {
 		const prefix string = ",\"media\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out, in.Media)
+		(in.Media).MarshalEasyJSON(out)
 	}
 	if (in.Location).IsDefined() {
 		const prefix string = ",\"location\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out, in.Location)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out, in.Location)
 	}
 	if (in.Link).IsDefined() {
 		const prefix string = ",\"link\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out, in.Link)
+		(in.Link).MarshalEasyJSON(out)
 	}
 	if (in.MiniProgram).IsDefined() {
 		const prefix string = ",\"mini_program\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out, in.MiniProgram)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out, in.MiniProgram)
 	}
 	if (in.Card).IsDefined() {
 		const prefix string = ",\"card\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out, in.Card)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out, in.Card)
 	}
 	if (in.Quote).IsDefined() {
 		const prefix string = ",\"quote\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out, in.Quote)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out, in.Quote)
 	}
 	if (in.Transfer).IsDefined() {
 		const prefix string = ",\"transfer\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out, in.Transfer)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out, in.Transfer)
 	}
 	if (in.RedPacket).IsDefined() {
 		const prefix string = ",\"red_packet\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out, in.RedPacket)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out, in.RedPacket)
 	}
 	if (in.History).IsDefined() {
 		const prefix string = ",\"chat_history\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out, in.History)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out, in.History)
 	}
 	if (in.Pat).IsDefined() {
 		const prefix string = ",\"pat\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out, in.Pat)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out, in.Pat)
 	}
 	if (in.Recall).IsDefined() {
 		const prefix string = ",\"recall\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out, in.Recall)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out, in.Recall)
 	}
 	if (in.Friend).IsDefined() {
 		const prefix string = ",\"friend_request\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out, in.Friend)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out, in.Friend)
 	}
 	if (in.RoomChange).IsDefined() {
 		const prefix string = ",\"room_change\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out, in.RoomChange)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out, in.RoomChange)
 	}
 	if (in.RoomInfo).IsDefined() {
 		const prefix string = ",\"room_info\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out, in.RoomInfo)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out, in.RoomInfo)
 	}
 	if (in.Channels).IsDefined() {
 		const prefix string = ",\"channels\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.Channels)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out, in.Channels)
 	}
 	if (in.Announce).IsDefined() {
 		const prefix string = ",\"announcement\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Announce)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out, in.Announce)
 	}
 	if (in.Todo).IsDefined() {
 		const prefix string = ",\"todo\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.Todo)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out, in.Todo)
 	}
 	if (in.Call).IsDefined() {
 		const prefix string = ",\"call\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out, in.Call)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out, in.Call)
 	}
 	if (in.Wecom).IsDefined() {
 		const prefix string = ",\"wecom\":"
@@ -392,12 +392,12 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.DLL).IsDefined() {
 		const prefix string = ",\"dll\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder19(out, in.DLL)
+		(in.DLL).MarshalEasyJSON(out)
 	}
 	if (in.Gewe).IsDefined() {
 		const prefix string = ",\"gewe\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out, in.Gewe)
+		(in.Gewe).MarshalEasyJSON(out)
 	}
 	if in.Content != "" {
 		const prefix string = ",\"content\":"
@@ -407,7 +407,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder(out *jwriter.Writer, in 
 	if (in.Problem).IsDefined() {
 		const prefix string = ",\"problem\":"
 		out.RawString(prefix)
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out, in.Problem)
+		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out, in.Problem)
 	}
 	if (in.Raw).IsDefined() {
 		const prefix string = ",\"raw\":"
@@ -474,7 +474,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder23(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in Problem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in Problem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -600,7 +600,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder22(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in GeweFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in GeweFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1093,7 +1093,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder20(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out *jwriter.Writer, in EyunFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder20(out *jwriter.Writer, in EyunFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1230,7 +1230,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder19(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder23(out *jwriter.Writer, in WecomFields) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder21(out *jwriter.Writer, in WecomFields) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1352,7 +1352,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder18(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder18(out *jwriter.Writer, in Call) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in Call) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1484,7 +1484,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder17(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder17(out *jwriter.Writer, in Todo) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in Todo) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1644,7 +1644,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder16(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder16(out *jwriter.Writer, in Announcement) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out *jwriter.Writer, in Announcement) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1794,7 +1794,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder15(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder15(out *jwriter.Writer, in Channels) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, in Channels) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2014,7 +2014,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder14(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder14(out *jwriter.Writer, in RoomInfo) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out *jwriter.Writer, in RoomInfo) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2177,7 +2177,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder13(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, in RoomChange) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out *jwriter.Writer, in RoomChange) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2211,7 +2211,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder13(out *jwriter.Writer, i
 				if v5 > 0 {
 					out.RawByte(',')
 				}
-				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder24(out, v6)
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out, v6)
 			}
 			out.RawByte(']')
 		}
@@ -2274,7 +2274,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder24(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder24(out *jwriter.Writer, in Member) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder22(out *jwriter.Writer, in Member) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2392,7 +2392,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder12(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder12(out *jwriter.Writer, in FriendRequest) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out *jwriter.Writer, in FriendRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2562,7 +2562,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder11(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder11(out *jwriter.Writer, in Recall) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in Recall) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2652,7 +2652,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder10(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder10(out *jwriter.Writer, in Pat) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in Pat) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2753,7 +2753,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder9(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in ChatHistory) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in ChatHistory) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2787,7 +2787,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder9(out *jwriter.Writer, in
 				if v8 > 0 {
 					out.RawByte(',')
 				}
-				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder25(out, v9)
+				easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder23(out, v9)
 			}
 			out.RawByte(']')
 		}
@@ -2842,7 +2842,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder25(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder25(out *jwriter.Writer, in HistoryItem) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder23(out *jwriter.Writer, in HistoryItem) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2928,7 +2928,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder8(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder8(out *jwriter.Writer, in RedPacket) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out *jwriter.Writer, in RedPacket) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3068,7 +3068,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder7(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder7(out *jwriter.Writer, in Transfer) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out *jwriter.Writer, in Transfer) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3232,7 +3232,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder6(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder6(out *jwriter.Writer, in Quote) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in Quote) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3404,7 +3404,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder5(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder5(out *jwriter.Writer, in Card) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out *jwriter.Writer, in Card) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3602,7 +3602,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder4(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in MiniProgram) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out *jwriter.Writer, in MiniProgram) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3710,7 +3710,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder4(out *jwriter.Writer, in
 		} else {
 			out.RawString(prefix)
 		}
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out, in.Thumb)
+		(in.Thumb).MarshalEasyJSON(out)
 	}
 	out.RawByte('}')
 }
@@ -3792,7 +3792,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder26(in *jlexer.Lexer, out 
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out *jwriter.Writer, in Thumb) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder24(out *jwriter.Writer, in Thumb) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3944,7 +3944,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder3(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder3(out *jwriter.Writer, in Link) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder25(out *jwriter.Writer, in Link) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4072,7 +4072,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder2(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder2(out *jwriter.Writer, in Location) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in Location) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4253,7 +4253,7 @@ func easyjsonF642ad3eDecodeGithubComWxhookWxhookDecoder1(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in Media) {
+func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out *jwriter.Writer, in Media) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4451,7 +4451,7 @@ func easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder1(out *jwriter.Writer, in
 		} else {
 			out.RawString(prefix)
 		}
-		easyjsonF642ad3eEncodeGithubComWxhookWxhookDecoder26(out, in.Thumb)
+		(in.Thumb).MarshalEasyJSON(out)
 	}
 	out.RawByte('}')
 }

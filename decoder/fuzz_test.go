@@ -70,6 +70,11 @@ func FuzzDecode(f *testing.F) {
 		if err := fresh.Decode(body, dialect, &ev); err != nil {
 			t.Fatal(err)
 		}
+		// The hot path's writer (writeEvent) writes what the generated
+		// MarshalEasyJSON writes, byte for byte.
+		if gen := ev.AppendJSON(nil); !bytes.Equal(gen, out) {
+			t.Fatalf("AppendDecode and the generated writer differ:\n%s\n%s", out, gen)
+		}
 		// (Compared as JSON values: the writer escapes invalid UTF-8 as
 		// \ufffd, which reads back as U+FFFD and is then written as is.)
 		again := ev.Clone().AppendJSON(nil)

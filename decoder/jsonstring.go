@@ -24,10 +24,11 @@ func writeString(w *jwriter.Writer, s string) {
 		return
 	}
 	i := plainPrefix(s)
+	b := w.Buffer.Buf
 	if i == len(s) {
 		// Nothing to escape, the common case: one append when the buffer
 		// has room (its chunks are easyjson's; RawString handles a spill).
-		if b := w.Buffer.Buf; cap(b)-len(b) >= len(s)+2 {
+		if cap(b)-len(b) >= len(s)+2 {
 			b = append(b, '"')
 			b = append(b, s...)
 			w.Buffer.Buf = append(b, '"')
@@ -38,7 +39,22 @@ func writeString(w *jwriter.Writer, s string) {
 		w.RawByte('"')
 		return
 	}
-	w.RawByte('"')
+	// Escaping writes at most six bytes per input byte (a control byte
+	// becomes \u00XX, an invalid byte \ufffd). With room for that, the
+	// string is escaped with plain appends into the buffer, which never
+	// grow it; without (a long string near the end of a chunk), easyjson's
+	// own String writes the same bytes and spills into a new chunk.
+	if cap(b)-len(b) < 2+i+6*(len(s)-i) {
+		w.String(s)
+		return
+	}
+	w.Buffer.Buf = appendEscaped(b, s, i)
+}
+
+// appendEscaped appends s as a JSON string, s[:i] known to need no
+// escaping. The caller has made room: the appends never grow b.
+func appendEscaped(b []byte, s string, i int) []byte {
+	b = append(b, '"')
 	p := 0 // s[p:i] is pending: nothing in it needs escaping
 	for i < len(s) {
 		// The word loop: skip eight bytes when none needs a look.
@@ -54,22 +70,20 @@ func writeString(w *jwriter.Writer, s string) {
 				i++
 				continue
 			}
-			w.RawString(s[p:i])
+			b = append(b, s[p:i]...)
 			switch c {
 			case '\t':
-				w.RawString(`\t`)
+				b = append(b, '\\', 't')
 			case '\r':
-				w.RawString(`\r`)
+				b = append(b, '\\', 'r')
 			case '\n':
-				w.RawString(`\n`)
+				b = append(b, '\\', 'n')
 			case '\\':
-				w.RawString(`\\`)
+				b = append(b, '\\', '\\')
 			case '"':
-				w.RawString(`\"`)
+				b = append(b, '\\', '"')
 			default:
-				w.RawString(`\u00`)
-				w.RawByte(hexLower[c>>4])
-				w.RawByte(hexLower[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
 			}
 			i++
 			p = i
@@ -85,24 +99,23 @@ func writeString(w *jwriter.Writer, s string) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			w.RawString(s[p:i])
-			w.RawString(`\ufffd`)
+			b = append(b, s[p:i]...)
+			b = append(b, `\ufffd`...)
 			i++
 			p = i
 			continue
 		case r == '\u2028' || r == '\u2029':
 			// JSONP line and paragraph separators, escaped as String does.
-			w.RawString(s[p:i])
-			w.RawString(`\u202`)
-			w.RawByte(hexLower[r&0xf])
+			b = append(b, s[p:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexLower[r&0xf])
 			i += size
 			p = i
 			continue
 		}
 		i += size
 	}
-	w.RawString(s[p:])
-	w.RawByte('"')
+	b = append(b, s[p:]...)
+	return append(b, '"')
 }
 
 const hexLower = "0123456789abcdef"

@@ -19,11 +19,21 @@ func easyjsonString(s string, noEscapeHTML bool) []byte {
 	return b
 }
 
-func ourString(s string, noEscapeHTML bool) []byte {
+// ourString is what writeString writes for s, into a writer whose buffer
+// starts with room free bytes: writeString escapes in place when the buffer
+// has room for the worst case and leaves the work to easyjson otherwise, so
+// the tests try no room, too little, just enough and plenty.
+func ourString(s string, noEscapeHTML bool, room int) []byte {
 	w := jwriter.Writer{NoEscapeHTML: noEscapeHTML}
+	w.Buffer.Buf = make([]byte, 0, room)
 	writeString(&w, s)
 	b, _ := w.BuildBytes()
 	return b
+}
+
+// rooms are the buffer sizes ourString is tried with for s.
+func rooms(s string) []int {
+	return []int{0, len(s) + 2, 2 + 6*len(s) - 1, 2 + 6*len(s), 8*len(s) + 64}
 }
 
 // stringCases are strings whose JSON takes each path of writeString: words
@@ -50,8 +60,10 @@ func stringCases() []string {
 func TestWriteStringMatchesEasyjson(t *testing.T) {
 	for _, s := range stringCases() {
 		for _, noHTML := range []bool{true, false} {
-			if got, want := ourString(s, noHTML), easyjsonString(s, noHTML); !bytes.Equal(got, want) {
-				t.Errorf("writeString(%q, noEscapeHTML=%v) = %s, easyjson writes %s", s, noHTML, got, want)
+			for _, room := range rooms(s) {
+				if got, want := ourString(s, noHTML, room), easyjsonString(s, noHTML); !bytes.Equal(got, want) {
+					t.Errorf("writeString(%q, noEscapeHTML=%v, room %d) = %s, easyjson writes %s", s, noHTML, room, got, want)
+				}
 			}
 		}
 	}
@@ -62,8 +74,11 @@ func FuzzWriteString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := ourString(s, true), easyjsonString(s, true); !bytes.Equal(got, want) {
-			t.Fatalf("writeString(%q) = %s, easyjson writes %s", s, got, want)
+		want := easyjsonString(s, true)
+		for _, room := range rooms(s) {
+			if got := ourString(s, true, room); !bytes.Equal(got, want) {
+				t.Fatalf("writeString(%q, room %d) = %s, easyjson writes %s", s, room, got, want)
+			}
 		}
 	})
 }
@@ -90,13 +105,17 @@ func TestWordNeedsLook(t *testing.T) {
 // set in turn and all together, so a field added to the struct but not to
 // its marshaler fails here.
 func TestFieldsJSONMatchesTags(t *testing.T) {
-	for _, v := range []any{&WecomFields{}, &EyunFields{}} {
+	for _, v := range []any{&WecomFields{}, &EyunFields{}, &DLLFields{}, &GeweFields{}, &Media{}, &Thumb{}, &Link{}} {
 		rv := reflect.ValueOf(v).Elem()
 		check := func(what string) {
 			w := jwriter.Writer{NoEscapeHTML: true}
 			v.(interface{ MarshalEasyJSON(*jwriter.Writer) }).MarshalEasyJSON(&w)
 			got, _ := w.BuildBytes()
 			want, _ := json.Marshal(v)
+			// encoding/json writes an empty struct even under omitempty;
+			// easyjson omits it (IsDefined), as the marshalers do.
+			want = bytes.Replace(want, []byte(`,"thumb":{}`), nil, 1)
+			want = bytes.Replace(want, []byte(`"thumb":{}`), nil, 1)
 			if !bytes.Equal(got, want) {
 				t.Errorf("%T %s:\n got %s\nwant %s", v, what, got, want)
 			}
@@ -110,6 +129,8 @@ func TestFieldsJSONMatchesTags(t *testing.T) {
 				f.SetString("v_" + name)
 			case reflect.Int64, reflect.Int:
 				f.SetInt(int64(100 + i))
+			case reflect.Struct: // Media.Thumb, itself checked here
+				f.Field(0).SetString("v_" + name)
 			default:
 				t.Fatalf("%T.%s: a %v field; teach the marshaler and this test", v, name, f.Kind())
 			}
@@ -117,9 +138,12 @@ func TestFieldsJSONMatchesTags(t *testing.T) {
 			f.SetZero()
 		}
 		for i := 0; i < rv.NumField(); i++ {
-			if f := rv.Field(i); f.Kind() == reflect.String {
+			switch f := rv.Field(i); f.Kind() {
+			case reflect.String:
 				f.SetString("v" + string(rune('a'+i)))
-			} else {
+			case reflect.Struct:
+				f.Field(0).SetString("w" + string(rune('a'+i)))
+			default:
 				f.SetInt(int64(7 + i))
 			}
 		}
