@@ -15,7 +15,7 @@ import (
 //     with skipUnescape): none of the names we match has a backslash, so
 //     an escaped name can only matter when no case matched, and only then
 //     is it unescaped (escapedName) and matched again;
-//   - a value is captured with one Raw (val.read) instead of IsNull, then
+//   - a value is captured with one Raw (val.set) instead of IsNull, then
 //     Skip or a call to val.UnmarshalEasyJSON.
 //
 // The generated UnmarshalEasyJSON of each struct stays: it is the reference
