@@ -150,23 +150,25 @@ func (d *Decoder) readEnvelope(src []byte, want Dialect) error {
 	*l = jlexer.Lexer{Data: src}
 	l.Delim('{')
 	for l.Ok() && !l.IsDelim('}') {
-		key := l.UnsafeFieldName(false)
+		key := l.UnsafeFieldName(true) // unescaped only if no case matches
 		l.WantColon()
+		escaped := false
+	member:
 		field = key
 		switch key {
 		case "seq":
 			v.hints(Wecom)
-			env.seq.UnmarshalEasyJSON(l)
+			env.seq.b = l.Raw()
 		case "token":
 			v.hints(Wecom)
-			env.token.UnmarshalEasyJSON(l)
+			env.token.b = l.Raw()
 		case "message":
 			v.proves(Wecom, key)
 			if l.IsNull() {
 				l.Skip()
 				break
 			}
-			env.msg.UnmarshalEasyJSON(l)
+			env.msg.read(l)
 			env.hasMsg = true
 		case "event":
 			if l.IsDelim('{') {
@@ -175,35 +177,35 @@ func (d *Decoder) readEnvelope(src []byte, want Dialect) error {
 				env.hasWev = true
 			} else {
 				v.proves(DLL, key)
-				env.event.UnmarshalEasyJSON(l)
+				env.event.b = l.Raw()
 			}
 		case "wcId":
 			v.proves(Eyun, key)
-			env.wcID.UnmarshalEasyJSON(l)
+			env.wcID.b = l.Raw()
 		case "messageType":
 			v.proves(Eyun, key)
-			env.messageType.UnmarshalEasyJSON(l)
+			env.messageType.b = l.Raw()
 		case "account":
 			v.hints(Eyun)
-			env.account.UnmarshalEasyJSON(l)
+			env.account.b = l.Raw()
 		case "description":
 			v.hints(DLL)
-			env.description.UnmarshalEasyJSON(l)
+			env.description.b = l.Raw()
 		case "time":
 			v.hints(DLL)
-			env.time.UnmarshalEasyJSON(l)
+			env.time.b = l.Raw()
 		case "TypeName":
 			v.proves(Gewe, key)
-			env.typeName.UnmarshalEasyJSON(l)
+			env.typeName.b = l.Raw()
 		case "Appid":
 			v.proves(Gewe, key)
-			env.appid.UnmarshalEasyJSON(l)
+			env.appid.b = l.Raw()
 		case "Wxid":
 			v.proves(Gewe, key)
-			env.wxid.UnmarshalEasyJSON(l)
+			env.wxid.b = l.Raw()
 		case "testMsg":
 			v.proves(Gewe, key)
-			env.testMsg.UnmarshalEasyJSON(l)
+			env.testMsg.b = l.Raw()
 		case "Data":
 			v.hints(Gewe)
 			d.decodeGeweData()
@@ -214,6 +216,12 @@ func (d *Decoder) readEnvelope(src []byte, want Dialect) error {
 			}
 			d.decodeData(as)
 		default:
+			// A name with escapes is matched again unescaped.
+			if !escaped {
+				if key, escaped = escapedName(l, key); escaped {
+					goto member
+				}
+			}
 			l.SkipRecursive()
 		}
 		if !l.Ok() {
@@ -308,9 +316,9 @@ func (d *Decoder) decodeData(as Dialect) {
 	env.dataStart = start
 	switch as {
 	case Eyun:
-		env.eyun.UnmarshalEasyJSON(l)
+		env.eyun.read(l)
 	case DLL:
-		env.dll.UnmarshalEasyJSON(l)
+		env.dll.read(l)
 	default:
 		// No dialect known yet: only keep the span.
 		l.SkipRecursive()
@@ -329,7 +337,7 @@ func (d *Decoder) decodeGeweData() {
 	}
 	env.hasGewe = true
 	env.geweStart = start
-	env.gewe.UnmarshalEasyJSON(l)
+	env.gewe.read(l)
 	env.geweEnd = l.GetPos()
 }
 
@@ -342,10 +350,10 @@ func (d *Decoder) redecodeData(as Dialect) {
 	switch as {
 	case Eyun:
 		env.eyun = eyunData{}
-		env.eyun.UnmarshalEasyJSON(&d.lex)
+		env.eyun.read(&d.lex)
 	case DLL:
 		env.dll = dllData{}
-		env.dll.UnmarshalEasyJSON(&d.lex)
+		env.dll.read(&d.lex)
 	default:
 		d.lex.SkipRecursive()
 	}

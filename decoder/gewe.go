@@ -19,9 +19,11 @@ func (s *wxString) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	}
 	l.Delim('{')
 	for l.Ok() && !l.IsDelim('}') {
-		key := l.UnsafeFieldName(false)
+		key := l.UnsafeFieldName(true) // unescaped only if no case matches
 		l.WantColon()
 		if key == "string" {
+			s.v.b = l.Raw()
+		} else if name, _ := escapedName(l, key); name == "string" {
 			s.v.b = l.Raw()
 		} else {
 			l.SkipRecursive()
