@@ -466,7 +466,7 @@ func (w *Worker) commitKey(key []byte, claim dedup.Claim) {
 	// cancel the commit of an event already accepted. Background rather
 	// than context.WithoutCancel(ctx), which allocates on every new
 	// event; nothing below reads context values.
-	if err := w.cfg.Dedup.Commit(context.Background(), key); err != nil {
+	if err := w.cfg.Dedup.Commit(context.Background(), key, claim); err != nil {
 		// Delivered anyway: a replay may be delivered twice, which
 		// downstream can drop by dedup key.
 		w.m.dedupErrs.Inc()

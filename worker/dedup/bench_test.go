@@ -19,11 +19,11 @@ func BenchmarkLocal(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			key = strconv.AppendInt(key[:n], int64(i), 10)
-			st, _, err := s.Reserve(ctx, key)
+			st, c, err := s.Reserve(ctx, key)
 			if err != nil || st != Reserved {
 				b.Fatal(st, err)
 			}
-			if err := s.Commit(ctx, key); err != nil {
+			if err := s.Commit(ctx, key, c); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -31,7 +31,7 @@ func BenchmarkLocal(b *testing.B) {
 	b.Run("duplicate", func(b *testing.B) {
 		s := benchLocal(b)
 		key := []byte("eyun:wxid_a1b2c3d4e5f6g7:769189154845429899")
-		if err := s.Commit(ctx, key); err != nil {
+		if err := s.Commit(ctx, key, Claim{}); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()

@@ -55,7 +55,7 @@ func TestLocalBoundOverBlocks(t *testing.T) {
 	}
 	key := func(i int) []byte { return fmt.Appendf(nil, "k%d", i) }
 	for i := range n {
-		if err := s.Commit(ctx, key(i)); err != nil {
+		if err := s.Commit(ctx, key(i), Claim{}); err != nil {
 			t.Fatal(err)
 		}
 	}

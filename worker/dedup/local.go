@@ -227,14 +227,23 @@ func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
 	// so its holder's Release no longer matches.
 	l.lastClaim++
 	l.claims[k] = claim{n: l.lastClaim, exp: lease + int64(l.opt.Lease)}
-	return Reserved, Claim{l.lastClaim}, nil
+	return Reserved, Claim{n: l.lastClaim, h: k}, nil
+}
+
+// claimedKey returns key's hash: the one c carries when Reserve made c
+// (for key: Store.Commit), or a new one.
+func claimedKey(key []byte, c Claim) hkey {
+	if c.h != (hkey{}) { // a zero SHA-256 prefix: no key's, ~2⁻¹²⁸
+		return c.h
+	}
+	return hashKey(key)
 }
 
 // Commit implements Store: it commits key whoever holds it (see
 // Store.Commit) and drops the open claim, if any.
-func (l *Local) Commit(_ context.Context, key []byte) error {
+func (l *Local) Commit(_ context.Context, key []byte, c Claim) error {
 	now, _ := l.clock()
-	it := item{key: hashKey(key), exp: now + int64(l.opt.TTL)}
+	it := item{key: claimedKey(key, c), exp: now + int64(l.opt.TTL)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -251,7 +260,7 @@ func (l *Local) Commit(_ context.Context, key []byte) error {
 // Release implements Store: it deletes key's claim if it is c, whether or
 // not its lease ended (no one claimed the key since).
 func (l *Local) Release(_ context.Context, key []byte, c Claim) error {
-	k := hashKey(key)
+	k := claimedKey(key, c)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur, ok := l.claims[k]; ok && cur.n == c.n {
