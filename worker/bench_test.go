@@ -112,7 +112,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 // Take the difference of two runs (N = 2000 and 6000, say) over their
 // difference in requests, so that start-up drops out. Run it with one P and
 // no GC: with GOMAXPROCS unset the idle Ps' spinning, which valgrind's
-// one-thread-at-a-time schedule drags out, moved a run's count up to 4x, and
+// one-thread-at-a-time schedule drags out, moved a run's count up to 2x, and
 // the GC's share moved it by about 3%. What is left moves by about 1.5% on a
 // loaded machine: the runtime's background work (sysmon) goes by the wall
 // clock, and the test takes longer.
