@@ -42,11 +42,31 @@ func TestAnswerDate(t *testing.T) {
 		t.Fatalf("Date %v, the request was at %v", d, before)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if dateHeader()[0] != d.UTC().Format(http.TimeFormat) {
+		if dateHeader(monoNow())[0] != d.UTC().Format(http.TimeFormat) {
 			break // renewed
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Date still %v after 5 s", d)
 		}
+	}
+}
+
+// TestDateHeaderFollowsTheSecond reads the cached Date for 1.5 s, across at
+// least one second's boundary: every value is that of the wall-clock second
+// of the call, never the second before (a cache kept past its second) nor
+// a later one.
+func TestDateHeaderFollowsTheSecond(t *testing.T) {
+	seen := map[string]bool{}
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		before := time.Now()
+		got := dateHeader(monoNow())[0]
+		after := time.Now()
+		if got != before.UTC().Format(http.TimeFormat) && got != after.UTC().Format(http.TimeFormat) {
+			t.Fatalf("Date %q between %v and %v", got, before.UTC(), after.UTC())
+		}
+		seen[got] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("one Date in 1.5 s: %v", seen)
 	}
 }

@@ -384,13 +384,14 @@ func (w *Worker) deliverOnce(ctx context.Context, rw http.ResponseWriter, r *htt
 	if !ok {
 		return
 	}
-	if err := w.deliver(ctx, rec); err != nil {
+	done, err := w.deliver(ctx, rec)
+	if err != nil {
 		w.releaseKey(key, claim)
 		w.refuseUndelivered(rw, r, vendor, key, err, body)
 		return
 	}
 	w.commitKey(key, claim)
-	writeOK(rw)
+	writeOK(rw, done)
 }
 
 // reserveKey claims key for this request. The zero Claim and true mean the
@@ -418,7 +419,7 @@ func (w *Worker) reserveKey(ctx context.Context, rw http.ResponseWriter, r *http
 		// retrying); the header tells a person or `wxhook replay`
 		// that nothing was delivered this time.
 		rw.Header()["X-Wxhook-Duplicate"] = duplicateYes
-		writeOK(rw)
+		writeOK(rw, monoNow())
 		return dedup.Claim{}, false
 	case st == dedup.InFlight:
 		rw.Header()["Retry-After"] = retryAfter
@@ -429,19 +430,23 @@ func (w *Worker) reserveKey(ctx context.Context, rw http.ResponseWriter, r *http
 }
 
 // deliver hands rec to the sink, timing it, and keeps the sink's last
-// failure for /readyz (sinkFailWindow) until a delivery succeeds.
-func (w *Worker) deliver(ctx context.Context, rec sink.Record) error {
-	start := time.Now()
-	err := w.cfg.Sink.Deliver(ctx, rec)
-	w.m.sinkSecs.Observe(time.Since(start).Seconds())
+// failure for /readyz (sinkFailWindow) until a delivery succeeds. done is
+// the monotonic clock (monoNow) when the sink returned, which the answer's
+// Date reuses. The monotonic clock alone is read: time.Now would read the
+// wall clock too, for nothing.
+func (w *Worker) deliver(ctx context.Context, rec sink.Record) (done time.Duration, err error) {
+	start := monoNow()
+	err = w.cfg.Sink.Deliver(ctx, rec)
+	done = monoNow()
+	w.m.sinkSecs.Observe((done - start).Seconds())
 	if err != nil {
 		w.sinkFail.Store(&sinkFailure{at: time.Now(), err: err})
-		return err
+		return done, err
 	}
 	if w.sinkFail.Load() != nil {
 		w.sinkFail.Store(nil) // the sink works again (a load first: no shared write per event)
 	}
-	return nil
+	return done, nil
 }
 
 // releaseKey frees a reserved key after a failed delivery so that the
@@ -466,7 +471,7 @@ func (w *Worker) commitKey(key []byte, claim dedup.Claim) {
 	// cancel the commit of an event already accepted. Background rather
 	// than context.WithoutCancel(ctx), which allocates on every new
 	// event; nothing below reads context values.
-	if err := w.cfg.Dedup.Commit(context.Background(), key); err != nil {
+	if err := w.cfg.Dedup.Commit(context.Background(), key, claim); err != nil {
 		// Delivered anyway: a replay may be delivered twice, which
 		// downstream can drop by dedup key.
 		w.m.dedupErrs.Inc()
@@ -489,11 +494,12 @@ func (w *Worker) refuseUndelivered(rw http.ResponseWriter, r *http.Request, vend
 }
 
 // writeOK answers 200 {}: the answer to every accepted callback, with the
-// cached Date header (dateHeader), not one formatted for each answer.
-func writeOK(rw http.ResponseWriter) {
+// cached Date header (dateHeader) for mono, the monotonic clock now, not
+// one formatted for each answer.
+func writeOK(rw http.ResponseWriter, mono time.Duration) {
 	h := rw.Header()
 	h["Content-Type"] = ctJSON
-	h["Date"] = dateHeader()
+	h["Date"] = dateHeader(mono)
 	rw.Write(okBody)
 }
 

@@ -311,7 +311,7 @@ func openSink(ctx context.Context, c *serveConfig, log *slog.Logger, ds dedup.St
 			Logger: log, OnDelivered: onForward, Timeout: c.forwardTimeout, MaxBackoff: c.forwardMaxBackoff,
 			Concurrency: c.forwardConcurrency,
 			// Spooled events were accepted: a retry of one is a duplicate.
-			OnSpooled: func(key []byte) { ds.Commit(ctx, key) },
+			OnSpooled: func(key []byte) { ds.Commit(ctx, key, dedup.Claim{}) },
 		})
 		return f, "forward", err
 	case strings.HasPrefix(s, "nats://") || strings.HasPrefix(s, "tls://"):

@@ -47,7 +47,7 @@ func protocol(t *testing.T, s Store) {
 	}
 	st, c, err = s.Reserve(ctx, k)
 	must(t, st, err, Reserved)
-	if err := s.Commit(ctx, k); err != nil {
+	if err := s.Commit(ctx, k, c); err != nil {
 		t.Fatal(err)
 	}
 	st, _, err = s.Reserve(ctx, k)
@@ -102,8 +102,11 @@ func TestLocalPersists(t *testing.T) {
 	}
 	for i := range 100 {
 		k := fmt.Appendf(nil, "k%d", i)
-		s.Reserve(ctx, k)
-		s.Commit(ctx, k)
+		_, c, _ := s.Reserve(ctx, k)
+		if i%2 == 1 {
+			c = Claim{} // committed with no claim: the key is hashed again
+		}
+		s.Commit(ctx, k, c)
 	}
 	s.Reserve(ctx, []byte("inflight")) // claims are not persisted
 	if err := s.Close(); err != nil {  // Close flushes
@@ -117,9 +120,11 @@ func TestLocalPersists(t *testing.T) {
 	if s.Len() != 100 {
 		t.Fatalf("reloaded %d keys, want 100", s.Len())
 	}
-	st, _, err := s.Reserve(ctx, []byte("k42"))
-	must(t, st, err, Duplicate)
-	st, _, err = s.Reserve(ctx, []byte("inflight"))
+	for _, k := range []string{"k42", "k43"} { // committed with a claim, without
+		st, _, err := s.Reserve(ctx, []byte(k))
+		must(t, st, err, Duplicate)
+	}
+	st, _, err := s.Reserve(ctx, []byte("inflight"))
 	must(t, st, err, Reserved)
 }
 
@@ -130,7 +135,7 @@ func TestLocalFlushesInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Reserve(ctx, []byte("a"))
-	s.Commit(ctx, []byte("a"))
+	s.Commit(ctx, []byte("a"), Claim{})
 	// Read the file as a restart would, while s still runs: bbolt's lock
 	// forbids a second open, so check the pending list instead. Nothing
 	// but the background flush empties it; the deadline is generous
@@ -156,7 +161,7 @@ func TestLocalTTLAndBound(t *testing.T) {
 	for i := range 25 {
 		k := fmt.Appendf(nil, "k%d", i)
 		s.Reserve(ctx, k)
-		s.Commit(ctx, k)
+		s.Commit(ctx, k, Claim{})
 	}
 	if s.Len() != 10 {
 		t.Fatalf("%d keys kept, want the bound 10", s.Len())
@@ -235,7 +240,7 @@ func TestLocalLeasesFollowTheMonotonicClock(t *testing.T) {
 
 	st, _, err := s.Reserve(ctx, []byte("delivering"))
 	must(t, st, err, Reserved)
-	if err := s.Commit(ctx, []byte("done")); err != nil {
+	if err := s.Commit(ctx, []byte("done"), Claim{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -301,7 +306,7 @@ func staleClaims(t *testing.T, a, b Store, prefix string, endLease func(key stri
 	}
 	commit := func(s Store, key string) {
 		t.Helper()
-		if err := s.Commit(ctx, []byte(prefix+key)); err != nil {
+		if err := s.Commit(ctx, []byte(prefix+key), Claim{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -487,7 +492,7 @@ func TestRedisProtocol(t *testing.T) {
 	s2.Release(ctx, k, c) // the same claim number means another claim on s2
 	st, _, err = s2.Reserve(ctx, k)
 	must(t, st, err, InFlight)
-	s.Commit(ctx, k)
+	s.Commit(ctx, k, Claim{})
 	st, _, err = s2.Reserve(ctx, k)
 	must(t, st, err, Duplicate)
 }
@@ -581,7 +586,7 @@ func TestRedisTTL(t *testing.T) {
 	}
 	defer s.Close()
 	s.Reserve(ctx, []byte("a"))
-	s.Commit(ctx, []byte("a"))
+	s.Commit(ctx, []byte("a"), Claim{})
 	s.Reserve(ctx, []byte("b")) // claim never committed: a crashed replica
 	time.Sleep(250 * time.Millisecond)
 	st, _, err := s.Reserve(ctx, []byte("a"))
@@ -614,14 +619,14 @@ func TestLocalSurvivesCrashBeforeFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Reserve(ctx, []byte("flushed"))
-	s.Commit(ctx, []byte("flushed"))
+	s.Commit(ctx, []byte("flushed"), Claim{})
 	if err := s.flush(); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 50 {
 		k := fmt.Appendf(nil, "journal-%d", i)
 		s.Reserve(ctx, k)
-		s.Commit(ctx, k)
+		s.Commit(ctx, k, Claim{})
 	}
 	crash(s)
 	// A torn record at the end of the journal, as a crash mid-write leaves.

@@ -47,9 +47,12 @@ type Local struct {
 
 	mu      sync.Mutex
 	keys    map[hkey]int64 // committed keys: expiry, unix nanoseconds
-	fifo    []item         // committed keys, oldest first, from fifo[head]
-	head    int
-	pending []item // committed, not yet in bbolt
+	fifo    fifo           // committed keys, oldest first
+	pending []item         // committed, not yet in bbolt
+	// spare is the pending list a flush took, emptied once bbolt has it:
+	// the next flush's pending list, so that the lists are not grown anew
+	// each interval.
+	spare   []item
 	batch   uint64 // sequence number of the last bbolt batch
 	closed  bool
 	journal *journal // keys committed since the last flush
@@ -115,11 +118,12 @@ func OpenLocal(path string, opt Options) (*Local, error) {
 	}
 	l := &Local{opt: opt, db: db, keys: make(map[hkey]int64), claims: make(map[hkey]claim), epoch: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	l.clock = l.readClock
-	if err := l.load(); err != nil {
+	var loaded []item
+	if err := l.load(&loaded); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := l.loadJournal(path + ".journal"); err != nil {
+	if err := l.loadJournal(path+".journal", loaded); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -137,7 +141,8 @@ func batchKey(maxExp int64, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(b, seq)
 }
 
-func (l *Local) load() error {
+// load adds the keys in bbolt to the map and to *loaded.
+func (l *Local) load(loaded *[]item) error {
 	now := time.Now().UnixNano()
 	return l.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucket)
@@ -152,21 +157,21 @@ func (l *Local) load() error {
 				continue
 			}
 			l.batch = max(l.batch, binary.BigEndian.Uint64(k[8:]))
-			l.addRecords(v, now, false)
+			l.addRecords(v, now, false, loaded)
 		}
 		for _, k := range stale {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
-		l.evict(now)
 		return nil
 	})
 }
 
-// addRecords loads journal-format records (a torn last one is ignored),
-// skipping expired keys; pending marks them as not yet in bbolt.
-func (l *Local) addRecords(b []byte, now int64, pending bool) {
+// addRecords loads journal-format records (a torn last one is ignored) into
+// the map and *loaded, skipping expired keys; pending marks them as not yet
+// in bbolt.
+func (l *Local) addRecords(b []byte, now int64, pending bool, loaded *[]item) {
 	for ; len(b) >= recordLen; b = b[recordLen:] {
 		it, ok := readRecord(b)
 		if !ok {
@@ -179,7 +184,7 @@ func (l *Local) addRecords(b []byte, now int64, pending bool) {
 			continue
 		}
 		l.keys[it.key] = it.exp
-		l.fifo = append(l.fifo, it)
+		*loaded = append(*loaded, it)
 		if pending {
 			l.pending = append(l.pending, it)
 		}
@@ -187,16 +192,20 @@ func (l *Local) addRecords(b []byte, now int64, pending bool) {
 }
 
 // loadJournal adds the keys committed after the last flush of a previous
-// run (a torn last record is ignored) and opens the journal for appending.
-func (l *Local) loadJournal(path string) error {
+// run (a torn last record is ignored), puts them and loaded (bbolt's) in
+// the FIFO in expiry order, and opens the journal for appending.
+func (l *Local) loadJournal(path string, loaded []item) error {
 	j, old, err := openJournal(path)
 	if err != nil {
 		return err
 	}
 	l.journal = j
 	now := time.Now().UnixNano()
-	l.addRecords(old, now, true)
-	slices.SortFunc(l.fifo, func(a, b item) int { return cmp.Compare(a.exp, b.exp) })
+	l.addRecords(old, now, true, &loaded)
+	slices.SortFunc(loaded, func(a, b item) int { return cmp.Compare(a.exp, b.exp) })
+	for _, it := range loaded {
+		l.fifo.push(it)
+	}
 	l.evict(now)
 	// Rewrite the journal with what is still pending: drops a torn tail.
 	return l.journal.reset(l.pending)
@@ -218,14 +227,23 @@ func (l *Local) Reserve(_ context.Context, key []byte) (State, Claim, error) {
 	// so its holder's Release no longer matches.
 	l.lastClaim++
 	l.claims[k] = claim{n: l.lastClaim, exp: lease + int64(l.opt.Lease)}
-	return Reserved, Claim{l.lastClaim}, nil
+	return Reserved, Claim{n: l.lastClaim, h: k}, nil
+}
+
+// claimedKey returns key's hash: the one c carries when Reserve made c
+// (for key: Store.Commit), or a new one.
+func claimedKey(key []byte, c Claim) hkey {
+	if c.h != (hkey{}) { // a zero SHA-256 prefix: no key's, ~2⁻¹²⁸
+		return c.h
+	}
+	return hashKey(key)
 }
 
 // Commit implements Store: it commits key whoever holds it (see
 // Store.Commit) and drops the open claim, if any.
-func (l *Local) Commit(_ context.Context, key []byte) error {
+func (l *Local) Commit(_ context.Context, key []byte, c Claim) error {
 	now, _ := l.clock()
-	it := item{key: hashKey(key), exp: now + int64(l.opt.TTL)}
+	it := item{key: claimedKey(key, c), exp: now + int64(l.opt.TTL)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -233,7 +251,7 @@ func (l *Local) Commit(_ context.Context, key []byte) error {
 	}
 	delete(l.claims, it.key)
 	l.keys[it.key] = it.exp
-	l.fifo = append(l.fifo, it)
+	l.fifo.push(it)
 	l.pending = append(l.pending, it)
 	l.evict(now)
 	return l.journal.append(it)
@@ -242,7 +260,7 @@ func (l *Local) Commit(_ context.Context, key []byte) error {
 // Release implements Store: it deletes key's claim if it is c, whether or
 // not its lease ended (no one claimed the key since).
 func (l *Local) Release(_ context.Context, key []byte, c Claim) error {
-	k := hashKey(key)
+	k := claimedKey(key, c)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur, ok := l.claims[k]; ok && cur.n == c.n {
@@ -265,9 +283,9 @@ func (l *Local) sweep(now int64) {
 
 // evict drops expired keys and the oldest beyond MaxKeys. l.mu is held.
 func (l *Local) evict(now int64) {
-	for l.head < len(l.fifo) {
-		it := l.fifo[l.head]
-		if it.exp > now && len(l.fifo)-l.head <= l.opt.MaxKeys {
+	for l.fifo.len() > 0 {
+		it := l.fifo.front()
+		if it.exp > now && l.fifo.len() <= l.opt.MaxKeys {
 			break
 		}
 		// A key committed twice (after its TTL) is in the FIFO twice: only
@@ -275,15 +293,7 @@ func (l *Local) evict(now int64) {
 		if exp, ok := l.keys[it.key]; ok && exp == it.exp {
 			delete(l.keys, it.key)
 		}
-		l.fifo[l.head] = item{}
-		l.head++
-	}
-	// Compact once the consumed prefix dominates, so memory stays bounded.
-	if l.head > 1024 && l.head > len(l.fifo)/2 {
-		n := copy(l.fifo, l.fifo[l.head:])
-		clear(l.fifo[n:])
-		l.fifo = l.fifo[:n]
-		l.head = 0
+		l.fifo.pop()
 	}
 }
 
@@ -310,14 +320,14 @@ func (l *Local) loop() {
 func (l *Local) flush() error {
 	l.mu.Lock()
 	add := l.pending
-	l.pending = nil
+	l.pending, l.spare = l.spare[:0], nil
 	// Every key older than the oldest one still remembered is gone.
 	cutoff, _ := l.clock()
-	if l.head < len(l.fifo) {
-		cutoff = l.fifo[l.head].exp
+	if l.fifo.len() > 0 {
+		cutoff = l.fifo.front().exp
 	}
 	l.mu.Unlock()
-	var val []byte
+	val := make([]byte, 0, len(add)*recordLen)
 	var maxExp int64
 	for _, it := range add {
 		val = appendJournal(val, it)
@@ -349,6 +359,7 @@ func (l *Local) flush() error {
 	if len(add) == 0 {
 		return nil
 	}
+	l.spare = add[:0]
 	// bbolt has the flushed keys: the journal keeps only the newer ones.
 	return l.journal.reset(l.pending)
 }
@@ -357,7 +368,7 @@ func (l *Local) flush() error {
 func (l *Local) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.fifo) - l.head
+	return l.fifo.len()
 }
 
 // Ready implements Store.

@@ -24,7 +24,7 @@ func TestRedisCommitDuringOutageIsKept(t *testing.T) {
 	}
 	r.Pause(t, time.Second)
 	for _, k := range [][]byte{k1, k2} {
-		if err := s.Commit(ctx, k); err == nil {
+		if err := s.Commit(ctx, k, Claim{}); err == nil {
 			t.Fatal("Commit succeeded while Redis was paused")
 		}
 	}
@@ -61,7 +61,7 @@ func TestRedisCloseFlushesPendingCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Pause(t, 700*time.Millisecond)
-	if err := s.Commit(ctx, []byte("k")); err == nil {
+	if err := s.Commit(ctx, []byte("k"), Claim{}); err == nil {
 		t.Fatal("Commit succeeded while Redis was paused")
 	}
 	if err := s.Close(); err != nil {

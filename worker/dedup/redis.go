@@ -110,7 +110,7 @@ func (r *Redis) Reserve(ctx context.Context, key []byte) (State, Claim, error) {
 		}
 		return Duplicate, Claim{}, nil
 	}
-	c := Claim{r.lastClaim.Add(1)}
+	c := Claim{n: r.lastClaim.Add(1)}
 	v, err := reserveScript.Run(ctx, r.c, []string{r.key(key)}, r.claimValue(c), r.opt.Lease.Milliseconds()).Text()
 	if err != nil {
 		return 0, Claim{}, err
@@ -127,7 +127,7 @@ func (r *Redis) Reserve(ctx context.Context, key []byte) (State, Claim, error) {
 // Commit implements Store: a plain SET, over whatever claim the key holds
 // (see Store.Commit). If Redis does not answer, the key is kept and
 // committed once it does (see Redis); the error says so.
-func (r *Redis) Commit(ctx context.Context, key []byte) error {
+func (r *Redis) Commit(ctx context.Context, key []byte, _ Claim) error {
 	err := r.c.Set(ctx, r.key(key), "done", r.opt.TTL).Err()
 	if err == nil {
 		return nil
