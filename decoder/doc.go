@@ -20,7 +20,10 @@
 // are valid only until the next call on the same Decoder. Event.Clone makes an
 // independent copy.
 //
-// Canonical JSON (Event.AppendJSON, Decoder.AppendDecode) is produced by
-// easyjson-generated code and is the wire format shared by every wxhook engine:
-// the native decoder, the WebAssembly module run by wazero, Node.js and workerd.
+// Canonical JSON (Event.AppendJSON, Decoder.AppendDecode) is the wire format
+// shared by every wxhook engine: the native decoder, the WebAssembly module run
+// by wazero, Node.js and workerd. easyjson-generated code defines it and writes
+// it for Event.AppendJSON; Decoder.AppendDecode writes the same bytes faster
+// with hand-written code over easyjson's writer (RATIONALE.md), held to the
+// generated code by tests and fuzzing.
 package decoder
