@@ -124,6 +124,23 @@ const hexLower = "0123456789abcdef"
 // writes as it is (with HTML escaping off): no control byte, '"', '\\' or
 // non-ASCII byte.
 func plainPrefix(s string) int {
+	// Most strings of an event are ids shorter than a word ("1000423",
+	// "9325976"): two overlapping four-byte loads (or three bytes and
+	// padding) answer for the whole string with one word test, where the
+	// byte loop below would take a step per byte.
+	switch n := len(s); {
+	case n == 0:
+		return 0
+	case n < 4:
+		const pad = 0x6161616161 << 24 // 'a', plain
+		if !wordNeedsLook(uint64(s[0]) | uint64(s[n/2])<<8 | uint64(s[n-1])<<16 | pad) {
+			return n
+		}
+	case n < 8:
+		if !wordNeedsLook(uint64(load32(s, 0)) | uint64(load32(s, n-4))<<32) {
+			return n
+		}
+	}
 	i := 0
 	for i+8 <= len(s) && !wordNeedsLook(load64(s, i)) {
 		i += 8

@@ -186,16 +186,18 @@ func TestAllDigits(t *testing.T) {
 }
 
 // TestPlainPrefix: plainPrefix agrees with a byte-by-byte scan for strings
-// of every length up to three words, with one byte to look at anywhere.
+// of every length up to three words, with any one byte value anywhere.
 func TestPlainPrefix(t *testing.T) {
 	for n := 0; n <= 24; n++ {
 		for at := -1; at < n; at++ {
-			for _, c := range []byte{'"', '\\', 0x1f, 0x80, 0xe4} {
+			for c := 0; c < 256; c++ {
 				b := bytes.Repeat([]byte("a"), n)
 				want := n
 				if at >= 0 {
-					b[at] = c
-					want = at
+					b[at] = byte(c)
+					if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+						want = at
+					}
 				}
 				if got := plainPrefix(string(b)); got != want {
 					t.Errorf("plainPrefix(%q) = %d, want %d", b, got, want)

@@ -11,3 +11,9 @@ import "unsafe"
 func load64(s string, i int) uint64 {
 	return *(*uint64)(unsafe.Pointer(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)))
 }
+
+// load32 returns the four bytes of s at i (i+4 <= len(s)) as a
+// little-endian word, in one load.
+func load32(s string, i int) uint32 {
+	return *(*uint32)(unsafe.Pointer(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)))
+}
