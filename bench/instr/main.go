@@ -14,6 +14,17 @@
 //	  testdata/callbacks/eyun/seed_text_private.json eyun 300 wazero
 //	grep -h -m1 '^summary:' /tmp/cg/o.* | sort | uniq -c | sort -rn | head -1
 //
+// Some payloads (the XML ones, since 2026-12-02) do not split into one dump
+// per decode. For those, sum every dump's summary at two N and divide the
+// difference by the difference of N: that also charges the host's copies and
+// the guest's GC to each decode, as a long run does:
+//
+//	for n in 1000 3000; do GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind \
+//	  --tool=callgrind --smc-check=all --dump-before=main.loop \
+//	  --callgrind-out-file=/tmp/cg$n/o /tmp/instr \
+//	  testdata/callbacks/eyun/xml_image.json eyun $n wazero
+//	done  # then (sum of /tmp/cg3000/o* summaries - /tmp/cg1000/o*) / 2000
+//
 // Natively, count the whole loop and divide by N:
 //
 //	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind \
