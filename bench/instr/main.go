@@ -19,7 +19,7 @@
 // difference by the difference of N: that also charges the host's copies and
 // the guest's GC to each decode, as a long run does:
 //
-//	for n in 1000 3000; do GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind \
+//	for n in 1000 3000; do mkdir -p /tmp/cg$n; GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind \
 //	  --tool=callgrind --smc-check=all --dump-before=main.loop \
 //	  --callgrind-out-file=/tmp/cg$n/o /tmp/instr \
 //	  testdata/callbacks/eyun/xml_image.json eyun $n wazero
