@@ -19,7 +19,9 @@ import "github.com/mailru/easyjson/jwriter"
 // in one step when they need no escaping. The kind-specific objects are still
 // written by the generated functions (their numbers are easyjson's; each
 // takes its own struct type, so a renumbering after a regeneration that
-// pairs a function with the wrong field does not compile).
+// pairs a function with the wrong field does not compile: giving another
+// struct a custom marshaler renumbers them, and the fix is to pair each call
+// again with the generated function whose parameter has that field's type).
 //
 // It also returns where the dedup key's and the account's values lie in the
 // output (offsets from the start of the whole output, chunks included), so
