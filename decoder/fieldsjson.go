@@ -168,25 +168,11 @@ func (o *objectWriter) key(key string) {
 	o.w.RawString(key)
 }
 
-// str writes a string member, omitted when empty. A value with nothing to
-// escape goes into the buffer with its key in one step when the buffer has
-// room: the writer's RawByte and RawString are calls, each costing more
-// than the copy of a short id.
+// str writes a string member, omitted when empty.
 func (o *objectWriter) str(key, v string) {
-	if v == "" {
-		return
+	if v != "" {
+		o.field(key, v)
 	}
-	w := o.w
-	if b := w.Buffer.Buf; cap(b)-len(b) >= len(key)+len(v)+3 && w.NoEscapeHTML && plainPrefix(v) == len(v) {
-		b = append(b, o.sep())
-		b = append(b, key...)
-		b = append(b, '"')
-		b = append(b, v...)
-		w.Buffer.Buf = append(b, '"')
-		return
-	}
-	o.key(key)
-	writeString(w, v)
 }
 
 // num writes an integer member, omitted when zero.
@@ -231,10 +217,16 @@ func (o *objectWriter) name(key, v string) {
 }
 
 // field writes a string member, empty or not, and returns where its value
-// lies in the output.
+// lies in the output. A value with nothing to escape goes into the buffer
+// with its key in one step when the buffer has room: the writer's RawByte
+// and RawString are calls, each costing more than the copy of a short id.
 func (o *objectWriter) field(key, v string) span {
 	w := o.w
-	if b := w.Buffer.Buf; cap(b)-len(b) >= len(key)+len(v)+3 && w.NoEscapeHTML && plainPrefix(v) == len(v) {
+	i := -1 // plainPrefix(v), when the writer leaves HTML alone
+	if w.NoEscapeHTML {
+		i = plainPrefix(v)
+	}
+	if b := w.Buffer.Buf; i == len(v) && cap(b)-len(b) >= len(key)+len(v)+3 {
 		b = append(b, o.sep())
 		b = append(b, key...)
 		b = append(b, '"')
@@ -245,6 +237,10 @@ func (o *objectWriter) field(key, v string) span {
 	}
 	o.key(key)
 	start := w.Buffer.Size() + 1 // after the opening quote
-	writeString(w, v)
+	if i < 0 {
+		w.String(v)
+	} else {
+		writeStringAt(w, v, i)
+	}
 	return span{start, w.Buffer.Size() - 1}
 }

@@ -23,7 +23,13 @@ func writeString(w *jwriter.Writer, s string) {
 		w.String(s)
 		return
 	}
-	i := plainPrefix(s)
+	writeStringAt(w, s, plainPrefix(s))
+}
+
+// writeStringAt is writeString for a writer that does not escape HTML, with
+// i = plainPrefix(s) already known (the member writers of fieldsjson.go
+// compute it to choose their one-step path).
+func writeStringAt(w *jwriter.Writer, s string, i int) {
 	b := w.Buffer.Buf
 	if i == len(s) {
 		// Nothing to escape, the common case: one append when the buffer
