@@ -2,17 +2,10 @@ package worker
 
 import (
 	"bytes"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"testing"
-
-	"github.com/wxhook/wxhook/decoder"
-	"github.com/wxhook/wxhook/worker/dedup"
-	"github.com/wxhook/wxhook/worker/sink"
 )
 
 // TestHandlerAllocatesNothing: a callback answered 200 allocates nothing in
@@ -35,21 +28,7 @@ func TestHandlerAllocatesNothing(t *testing.T) {
 		fresh       bool
 	}{{"new, dedup off", "off", true}, {"new, embedded store", "memory", true}, {"duplicate", "memory", false}} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			var ds dedup.Store = dedup.Off{}
-			if c.store == "memory" {
-				l, err := dedup.OpenLocal(filepath.Join(dir, "dedup.db"), dedup.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ds = l
-			}
-			w, err := New(Config{Engine: decoder.NewEngine(), Dedup: ds, Sink: sink.NewWriter(io.Discard),
-				Insecure: true, DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close(t.Context())
+			w := benchWorker(t, c.store)
 			msg := append([]byte(nil), src...)
 			var bd body // bench_test.go
 			req := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: "/hook/eyun"},

@@ -37,22 +37,25 @@ func (w *rw) Header() http.Header         { return w.h }
 func (w *rw) WriteHeader(s int)           { w.status = s }
 func (w *rw) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
-func benchWorker(b *testing.B, store string) *Worker {
-	dir := b.TempDir()
+// benchWorker is a worker on an eyun-capable engine, sinking to io.Discard,
+// with dedup off ("off") or the embedded store ("memory"); it is closed when
+// tb ends.
+func benchWorker(tb testing.TB, store string) *Worker {
+	dir := tb.TempDir()
 	var ds dedup.Store = dedup.Off{}
 	if store == "memory" {
 		l, err := dedup.OpenLocal(filepath.Join(dir, "dedup.db"), dedup.Options{})
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		ds = l
 	}
 	w, err := New(Config{Engine: decoder.NewEngine(), Dedup: ds, Sink: sink.NewWriter(io.Discard),
 		Insecure: true, DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { w.Close(b.Context()) })
+	tb.Cleanup(func() { w.Close(tb.Context()) })
 	return w
 }
 
