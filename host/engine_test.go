@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -149,6 +150,27 @@ func slowBody(n int) []byte {
 }
 
 func TestDeadlineStopsRunningCall(t *testing.T) {
+	// A deadline that passes before the guest is entered (this goroutine
+	// stalled for longer than the deadline, which a loaded machine does)
+	// tests nothing about stopping a running call: that attempt is
+	// repeated. A host that does not stop running calls fails every time.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		why := deadlineStopsRunningCall(t)
+		if why == "" {
+			return
+		}
+		if attempt == attempts {
+			t.Fatalf("%d attempts, none decisive; the last: %s", attempts, why)
+		}
+		t.Logf("attempt %d not decisive: %s", attempt, why)
+	}
+}
+
+// deadlineStopsRunningCall runs one attempt of TestDeadlineStopsRunningCall
+// on a fresh engine. It fails t on a wrong outcome and returns a reason when
+// the outcome says nothing either way.
+func deadlineStopsRunningCall(t *testing.T) (inconclusive string) {
 	e := newEngine(t, WithMaxInstances(1), WithMaxInput(64<<20), WithCloseOnContextDone(true))
 	src := slowBody(2 << 20) // 12 MiB
 	// Twice, keeping the faster: the first call grows the instance's
@@ -173,7 +195,13 @@ func TestDeadlineStopsRunningCall(t *testing.T) {
 	if code(err) != decoder.CodeInternal || !strings.Contains(err.Error(), "deadline") {
 		t.Fatalf("deadline %v (full call %v): got %v after %v, want an internal deadline error", full/5, full, err, took)
 	}
-	if s := e.Stats(); s.Discarded != 1 || s.Live != 0 {
+	s := e.Stats()
+	if s.Discarded == 0 && s.Live == 1 && s.Idle == 1 {
+		// The context had ended when the call came to the guest: nothing
+		// ran, and the instance rightly stays (statusNotRun).
+		return fmt.Sprintf("the deadline (%v) passed before the guest was entered (returned after %v)", full/5, took)
+	}
+	if s.Discarded != 1 || s.Live != 0 {
 		t.Fatalf("stats %+v, want the cancelled instance discarded", s)
 	}
 	t.Logf("full call %v; cancelled after %v", full, took)
@@ -183,6 +211,7 @@ func TestDeadlineStopsRunningCall(t *testing.T) {
 	if s := e.Stats(); s.Created != 2 || s.Live != 1 {
 		t.Fatalf("stats %+v, want a fresh instance", s)
 	}
+	return ""
 }
 
 func TestPoolBoundUnderConcurrency(t *testing.T) {
