@@ -485,6 +485,32 @@ func TestTrailers(t *testing.T) {
 	checkClean(t, vm)
 }
 
+// TestTrailersWithoutBody: a request whose headers are followed directly by
+// trailers has an empty body. Envoy's proxy_get_buffer_bytes answers OK for
+// an empty buffer without writing the result address and size (the
+// proxytest host does the same), so the filter must not read whatever an
+// earlier host call left there: it decodes the empty body and answers with
+// its canonical error.
+func TestTrailersWithoutBody(t *testing.T) {
+	want := referenceOf(nil, decoder.Auto)
+	if want.OK {
+		t.Fatal("an empty body decodes")
+	}
+	for _, mode := range []string{"normalize", "annotate"} {
+		vm := newHost(t, proxytest.Options{})
+		p := startPlugin(t, vm, `{"mode":"`+mode+`"}`)
+		s := p.NewStream()
+		if _, err := s.RequestHeaders(post("/hook/eyun", [2]string{"x-long", strings.Repeat("x", 64)}), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RequestTrailers([][2]string{{"x-t", "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		checkResult(t, mode, s, nil, want)
+		checkClean(t, vm)
+	}
+}
+
 // TestBadConfigurations: each is refused by proxy_on_configure with the
 // reason logged at error level; a good one after them still works.
 func TestBadConfigurations(t *testing.T) {

@@ -31,7 +31,11 @@ func LogString(level LogLevel, s string) {
 
 // GetBuffer returns up to max bytes of buffer t from start
 // (proxy_get_buffer_bytes). The host shortens the answer at the buffer's end.
+// For an empty buffer Envoy answers OK without writing the address and size
+// at all, so they are cleared first: left as they were, they would still
+// point at the previous host call's answer (the arena keeps its bytes).
 func GetBuffer(t BufferType, start, max int) ([]byte, error) {
+	retPtr, retSize = 0, 0
 	st := Status(rawGetBufferBytes(uint32(t), uint32(start), uint32(max), unsafe.Pointer(&retPtr), unsafe.Pointer(&retSize)))
 	if st != StatusOK {
 		return nil, st
@@ -54,6 +58,9 @@ func ReplaceRequestBody(b []byte, size int) error {
 // false when the request has none (proxy_get_header_map_value). Envoy
 // answers StatusBadArgument once the headers have been passed on.
 func RequestHeader(name string) ([]byte, bool, error) {
+	// Envoy always writes both words on OK; clearing them keeps a host that
+	// does not (as for buffers) from handing back a stale value.
+	retPtr, retSize = 0, 0
 	st := Status(rawGetHeaderMapValue(uint32(RequestHeaders), strPtr(name), uint32(len(name)), unsafe.Pointer(&retPtr), unsafe.Pointer(&retSize)))
 	switch st {
 	case StatusOK:

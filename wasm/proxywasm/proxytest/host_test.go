@@ -100,12 +100,14 @@ func call(i byte) []byte { return []byte{0x10, i} }
 
 const drop = 0x1a
 
-// base is a module with what Envoy requires and nothing else.
+// base is a module with what Envoy requires and nothing else. Its allocator
+// answers 32 for every request (i32.const takes a signed LEB128, so one byte
+// holds at most 63).
 func base(extra ...fn) []fn {
 	return append([]fn{
 		{name: "_initialize"},
 		{name: "proxy_abi_version_0_2_1"},
-		{name: "proxy_on_memory_allocate", params: 1, results: 1, body: i32s(64)},
+		{name: "proxy_on_memory_allocate", params: 1, results: 1, body: i32s(32)},
 	}, extra...)
 }
 
@@ -306,6 +308,33 @@ func TestEnvoyBufferAndHeaderRules(t *testing.T) {
 		got := vm.setBuffer(0, c.start, c.size, 100, 2)
 		if got != c.want || (c.want == stOK && string(body) != c.body) {
 			t.Errorf("set_buffer_bytes(start %d, size %d) = %d, body %q; want %d, %q", c.start, c.size, got, body, c.want, c.body)
+		}
+	}
+	// proxy_get_buffer_bytes on an empty body: OK, and (as in
+	// proxy-wasm-cpp-host) the result words are not written at all.
+	var getBytes func(*VM, []uint64)
+	for _, f := range envFuncs {
+		if f.name == "proxy_get_buffer_bytes" {
+			getBytes = f.fn
+		}
+	}
+	for _, body := range []string{"", "body"} {
+		b := []byte(body)
+		s.inBody, s.bodyRef = true, &b
+		vm.mem.WriteUint32Le(200, 0xdead)
+		vm.mem.WriteUint32Le(204, 0xbeef)
+		stack := []uint64{0, 0, 16, 200, 204}
+		getBytes(vm, stack)
+		p, _ := vm.mem.ReadUint32Le(200)
+		n, _ := vm.mem.ReadUint32Le(204)
+		if stack[0] != stOK {
+			t.Errorf("get_buffer_bytes on %q = %d (%v, %v)", body, stack[0], vm.Failed(), vm.Violations())
+		}
+		if untouched := p == 0xdead && n == 0xbeef; untouched != (body == "") {
+			t.Errorf("get_buffer_bytes on %q wrote address %#x size %#x", body, p, n)
+		}
+		if body != "" && n != uint32(len(body)) {
+			t.Errorf("get_buffer_bytes on %q: size %d", body, n)
 		}
 	}
 	s.inBody, s.bodyRef = false, nil

@@ -277,7 +277,10 @@ var envFuncs = []hostFunc{
 			length = uint32(len(b)) - start
 		}
 		if length == 0 {
-			s[0] = wordsOut(vm, stInvalidMemory, [2]uint32{u32(s[3]), 0}, [2]uint32{u32(s[4]), 0})
+			// Envoy (proxy-wasm-cpp-host's get_buffer_bytes) answers OK
+			// and writes nothing: the result words keep whatever the
+			// module had there, so a module must clear them itself.
+			s[0] = stOK
 			return
 		}
 		if !vm.copyOut(b[start:start+length], u32(s[3]), u32(s[4])) {
