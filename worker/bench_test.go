@@ -120,7 +120,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 // loaded machine: the runtime's background work (sysmon) goes by the wall
 // clock, and the test takes longer.
 //
-//	GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
+//	GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off valgrind --tool=callgrind \
 //	    ./worker.test -test.run '^$' -test.bench 'ServeLoopback/noop$' -test.benchtime 6000x
 func BenchmarkServeLoopback(b *testing.B) {
 	okBody := []byte("{}")

@@ -9,27 +9,33 @@
 //
 //	go build -o /tmp/instr ./bench/instr
 //	/tmp/instr testdata/callbacks/eyun/seed_text_private.json eyun 10 wazero # fill the compilation cache
-//	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --smc-check=all \
+//	GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off GOMAXPROCS=1 valgrind --tool=callgrind --smc-check=all \
 //	  --dump-before=main.loop --callgrind-out-file=/tmp/cg/o /tmp/instr \
 //	  testdata/callbacks/eyun/seed_text_private.json eyun 300 wazero
 //	grep -h -m1 '^summary:' /tmp/cg/o.* | sort | uniq -c | sort -rn | head -1
 //
-// Some payloads (the XML ones, since 2026-12-02) do not split into one dump
-// per decode. For those, sum every dump's summary at two N and divide the
+// Some payloads (the XML ones, on 2026-12-02) have not always split into one
+// dump per decode. For those, sum the dumps' summaries at two N and divide the
 // difference by the difference of N: that also charges the host's copies and
-// the guest's GC to each decode, as a long run does:
+// the guest's GC to each decode, as a long run does. Leave out the first dump
+// (o.1, the start-up: compiling and instantiating), which does not grow with N
+// but moves by tens of millions of instructions between runs:
 //
-//	for n in 1000 3000; do mkdir -p /tmp/cg$n; GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind \
+//	for n in 1000 3000; do mkdir -p /tmp/cg$n; GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off GOMAXPROCS=1 valgrind \
 //	  --tool=callgrind --smc-check=all --dump-before=main.loop \
 //	  --callgrind-out-file=/tmp/cg$n/o /tmp/instr \
 //	  testdata/callbacks/eyun/xml_image.json eyun $n wazero
-//	done  # then (sum of /tmp/cg3000/o* summaries - /tmp/cg1000/o*) / 2000
+//	done  # then (sum of the summaries of /tmp/cg3000/o.* but o.1 - the same for /tmp/cg1000) / 2000
 //
 // Natively, count the whole loop and divide by N:
 //
-//	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind \
+//	GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off GOMAXPROCS=1 valgrind --tool=callgrind \
 //	  --toggle-collect=main.loop --callgrind-out-file=/tmp/cg/n /tmp/instr \
 //	  testdata/callbacks/eyun/seed_text_private.json eyun 10000 native
+//
+// asyncpreemptoff keeps Go's preemption signals from aborting callgrind;
+// cpu.rdtscp=off keeps the runtime from the RDTSCP instruction, which
+// valgrind 3.19 does not know (the run dies with SIGILL when a lock waits).
 //
 // The wazero compilation cache is $WXHOOK_WASM_CACHE, or a directory under
 // the user cache directory as for `wxhook serve`.
