@@ -271,17 +271,36 @@ func (d *Decoder) resolveDialect(want Dialect) (Dialect, error) {
 
 // syntaxError returns encoding/json's syntax error for src, which
 // json.Valid rejected: the one json.Unmarshal would return, message and
-// offset alike. It asks json.Indent, which runs the same scanner and counts
-// bytes as Unmarshal does (json.Compact does not count them: its offsets are
-// 0). Calling Unmarshal would link encoding/json's reflection-based decoder
-// into the WebAssembly module for this one error: 557 KB of code, 138 KB
-// gzipped.
+// offset alike. Calling Unmarshal would link encoding/json's
+// reflection-based decoder into the WebAssembly module for this one error
+// (557 KB of code, 138 KB gzipped), so it asks json.Indent, which runs the
+// same scanner and counts bytes as Unmarshal does (json.Compact does not
+// count them: its offsets are 0).
 func syntaxError(src []byte) *json.SyntaxError {
-	var se *json.SyntaxError
-	if errors.As(json.Indent(new(bytes.Buffer), src, "", ""), &se) {
-		return se
+	return syntaxErrorFrom(src, 4<<10)
+}
+
+// syntaxErrorFrom is syntaxError reading windows of src that start at its
+// first byte and double from n bytes. json.Indent grows its output to twice
+// its input first, and a module's memory never shrinks: a window holds that
+// to about four times the offset of the error instead of twice the body, and
+// the scans add up to at most twice one scan of the body.
+func syntaxErrorFrom(src []byte, n int) *json.SyntaxError {
+	var buf bytes.Buffer
+	for n = min(max(n, 1), len(src)); ; n = min(2*n, len(src)) {
+		buf.Reset()
+		var se *json.SyntaxError
+		if errors.As(json.Indent(&buf, src[:n], "", ""), &se) {
+			// The scanner reads a window as it reads the start of src. An
+			// error at an offset below the window's end is the body's first;
+			// one at its end may be only the window's end.
+			if int(se.Offset) < n || n == len(src) {
+				return se
+			}
+		} else if n == len(src) {
+			return nil
+		}
 	}
-	return nil
 }
 
 // keepRaw puts the callback body, compacted, into ev.Raw for an event no

@@ -57,33 +57,65 @@ func TestSyntaxErrorMatchesUnmarshal(t *testing.T) {
 		if json.Valid(src) {
 			t.Fatalf("%q: valid JSON in the table of invalid bodies", c)
 		}
-		want, got := unmarshalSyntaxError(src), syntaxError(src)
-		if want == nil || got == nil {
-			t.Fatalf("%q: Unmarshal's error %v, syntaxError's %v", c, want, got)
+		want := unmarshalSyntaxError(src)
+		// The whole body in one window, and windows from 1 byte up.
+		for _, n := range []int{4 << 10, 1, 2, 3, 5} {
+			got := syntaxErrorFrom(src, n)
+			if want == nil || got == nil {
+				t.Fatalf("%q: Unmarshal's error %v, syntaxError's %v", c, want, got)
+			}
+			if got.Error() != want.Error() || got.Offset != want.Offset {
+				t.Errorf("%q (windows from %d): got %q at %d, Unmarshal says %q at %d", c, n, got, got.Offset, want, want.Offset)
+			}
 		}
-		if got.Error() != want.Error() || got.Offset != want.Offset {
-			t.Errorf("%q: got %q at %d, Unmarshal says %q at %d", c, got, got.Offset, want, want.Offset)
+	}
+}
+
+// TestSyntaxErrorWindows: long bodies whose first error lies just before,
+// at and after the ends of syntaxError's doubling windows (4 KiB, 8 KiB, …),
+// and at the end of the body.
+func TestSyntaxErrorWindows(t *testing.T) {
+	for _, at := range []int{4094, 4095, 4096, 4097, 8191, 8192, 8193, 20000} {
+		for _, bad := range []string{"x", " x", "-", "1.", `"` + "\x01" + `"`, "tru"} {
+			// An array of 1s up to the error, padded to put it at offset at.
+			body := []byte("[")
+			for len(body) < at-1 {
+				body = append(body, "1,"...)
+			}
+			body = body[:at-1]
+			if body[len(body)-1] != ',' {
+				body[len(body)-1] = ' '
+			}
+			for _, tail := range []string{bad, bad + ",1]"} {
+				src := append(append([]byte{}, body...), tail...)
+				want, got := unmarshalSyntaxError(src), syntaxError(src)
+				if want == nil || got == nil || got.Error() != want.Error() || got.Offset != want.Offset {
+					t.Errorf("error near %d (%q): got %v, Unmarshal says %v", at, tail, got, want)
+				}
+			}
 		}
 	}
 }
 
 func FuzzSyntaxError(f *testing.F) {
 	for _, c := range syntaxCases {
-		f.Add([]byte(c))
+		f.Add([]byte(c), uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, src []byte) {
+	f.Fuzz(func(t *testing.T, src []byte, window uint8) {
+		// Small windows, so that short inputs cross window ends too.
+		n := 1 + int(window%16)
 		if json.Valid(src) {
-			if se := syntaxError(src); se != nil {
+			if se := syntaxErrorFrom(src, n); se != nil {
 				t.Fatalf("%q is valid, syntaxError says %v", src, se)
 			}
 			return
 		}
-		want, got := unmarshalSyntaxError(src), syntaxError(src)
+		want, got := unmarshalSyntaxError(src), syntaxErrorFrom(src, n)
 		if want == nil || got == nil {
 			t.Fatalf("%q: Unmarshal's error %v, syntaxError's %v", src, want, got)
 		}
 		if got.Error() != want.Error() || got.Offset != want.Offset {
-			t.Fatalf("%q: got %q at %d, Unmarshal says %q at %d", src, got, got.Offset, want, want.Offset)
+			t.Fatalf("%q (windows from %d): got %q at %d, Unmarshal says %q at %d", src, n, got, got.Offset, want, want.Offset)
 		}
 	})
 }
