@@ -18,20 +18,9 @@ import (
 func TestDeadlineReturnsFromDetachedCall(t *testing.T) {
 	// The test needs the caller to see its deadline while the guest still
 	// runs. On a loaded machine the caller can stall past the whole call,
-	// or past the deadline before the call starts; such an attempt says
-	// nothing either way and is repeated. A host that makes the caller
-	// wait for the guest fails every attempt.
-	const attempts = 3
-	for attempt := 1; ; attempt++ {
-		why := deadlineReturnsFromDetachedCall(t)
-		if why == "" {
-			return
-		}
-		if attempt == attempts {
-			t.Fatalf("%d attempts, none decisive; the last: %s", attempts, why)
-		}
-		t.Logf("attempt %d not decisive: %s", attempt, why)
-	}
+	// or past the deadline before the call starts: such attempts are
+	// repeated (untilDecisive).
+	untilDecisive(t, deadlineReturnsFromDetachedCall)
 }
 
 // deadlineReturnsFromDetachedCall runs one attempt of

@@ -153,18 +153,8 @@ func TestDeadlineStopsRunningCall(t *testing.T) {
 	// A deadline that passes before the guest is entered (this goroutine
 	// stalled for longer than the deadline, which a loaded machine does)
 	// tests nothing about stopping a running call: that attempt is
-	// repeated. A host that does not stop running calls fails every time.
-	const attempts = 3
-	for attempt := 1; ; attempt++ {
-		why := deadlineStopsRunningCall(t)
-		if why == "" {
-			return
-		}
-		if attempt == attempts {
-			t.Fatalf("%d attempts, none decisive; the last: %s", attempts, why)
-		}
-		t.Logf("attempt %d not decisive: %s", attempt, why)
-	}
+	// repeated (untilDecisive).
+	untilDecisive(t, deadlineStopsRunningCall)
 }
 
 // deadlineStopsRunningCall runs one attempt of TestDeadlineStopsRunningCall

@@ -82,3 +82,22 @@ func TestMain(m *testing.M) {
 	testCache.Close(context.Background())
 	os.Exit(code)
 }
+
+// untilDecisive runs attempt up to 3 times, for tests of deadlines: on a
+// loaded machine a stall can make an attempt say nothing either way, and
+// attempt then returns why instead of failing t. A host that behaves wrongly
+// fails every attempt (or fails t at once).
+func untilDecisive(t *testing.T, attempt func(*testing.T) (inconclusive string)) {
+	t.Helper()
+	const attempts = 3
+	for i := 1; ; i++ {
+		why := attempt(t)
+		if why == "" {
+			return
+		}
+		if i == attempts {
+			t.Fatalf("%d attempts, none decisive; the last: %s", attempts, why)
+		}
+		t.Logf("attempt %d not decisive: %s", i, why)
+	}
+}
